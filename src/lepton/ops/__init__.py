@@ -1,0 +1,26 @@
+"""Array-level kernels: numpy arrays run on the CPU core.
+
+Every op validates its arguments before launching anything and raises ``TypeError`` or
+``ValueError`` naming the argument; non-contiguous inputs are copied to C order first.
+"""
+
+from lepton._configs import config_table, config_table_hash
+from lepton.ops.gemm import MAX_K, PackedLinear, int8_gemm, linear_int8, pack_weights
+from lepton.ops.preprocess import ColumnStats, column_stats, merge_stats, preprocess
+from lepton.ops.quant import dequantize, quantize
+
+__all__ = [
+    "MAX_K",
+    "ColumnStats",
+    "PackedLinear",
+    "column_stats",
+    "config_table",
+    "config_table_hash",
+    "dequantize",
+    "int8_gemm",
+    "linear_int8",
+    "merge_stats",
+    "pack_weights",
+    "preprocess",
+    "quantize",
+]
