@@ -6,5 +6,6 @@ namespace lepton {
 void register_info(pybind11::module_& m);
 void register_gemm(pybind11::module_& m);
 void register_preprocess(pybind11::module_& m);
+void register_pca(pybind11::module_& m);
 void register_cuda(pybind11::module_& m);  // no-op in builds without CUDA
 }  // namespace lepton

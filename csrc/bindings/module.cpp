@@ -5,5 +5,6 @@ PYBIND11_MODULE(_core, m) {
   lepton::register_info(m);
   lepton::register_gemm(m);
   lepton::register_preprocess(m);
+  lepton::register_pca(m);
   lepton::register_cuda(m);
 }

@@ -1,0 +1,4 @@
+# CPU covariance / Gram kernels for PCA.
+list(APPEND LEPTON_SOURCES
+  csrc/bindings/bind_pca.cpp
+)

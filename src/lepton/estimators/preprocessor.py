@@ -1,0 +1,4 @@
+"""Preprocessor estimator (placeholder: the preprocess area replaces this module)."""
+
+class Preprocessor:
+    pass
