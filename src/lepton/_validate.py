@@ -29,7 +29,8 @@ def host_array(
     converted silently: a wrong dtype is a ``TypeError``.
     """
     if x is None:
-        raise TypeError(f"{name}: expected an array, got None")
+        msg = f"{name}: expected an array, got None"
+        raise TypeError(msg)
     where = placement(x)
     if where.is_cuda:
         msg = (

@@ -1,4 +1,5 @@
 """PCA estimator (placeholder: the pca area replaces this module)."""
 
+
 class PCA:
     pass

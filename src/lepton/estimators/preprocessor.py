@@ -1,4 +1,5 @@
 """Preprocessor estimator (placeholder: the preprocess area replaces this module)."""
 
+
 class Preprocessor:
     pass

@@ -1,0 +1,1 @@
+"""`python -m bench` from a checkout: the suite itself ships in the package as lepton.bench."""

@@ -1,0 +1,5 @@
+import sys
+
+from lepton.bench.cli import main
+
+sys.exit(main())

@@ -1,0 +1,75 @@
+import json
+
+import pytest
+
+from lepton.bench import report
+from lepton.bench.case import Case, Impl
+from lepton.bench.runner import run_case
+
+
+def _case(log):
+    def impl(name, is_lepton=False):
+        return Impl(name, lambda: log.append(name), is_lepton=is_lepton)
+
+    return Case(
+        "fake",
+        "fake 8x8",
+        {"n": 8},
+        [impl("mine", True), impl("peer a"), impl("peer b")],
+        work_ops=2e9,
+        work_bytes=1e9,
+    )
+
+
+def _fake_window(cost):
+    """A window whose seconds and joules per call are known: cost[name] for the last impl run."""
+
+    def window(fn, device):
+        before = len(calls)
+        fn()
+        ran = calls[before:]
+        name = ran[-1]
+        return cost[name][0] * len(ran), cost[name][1] * len(ran)
+
+    calls: list[str] = []
+    return window, calls
+
+
+def test_ratios_come_from_the_measured_windows():
+    cost = {"mine": (0.5, 2.0), "peer a": (1.0, 8.0), "peer b": (2.0, 2.0)}
+    window, calls = _fake_window(cost)
+    out = run_case(_case(calls), rounds=3, min_window_s=0.0, window=window)
+    assert out["results"]["mine"]["seconds_median"] == pytest.approx(0.5)
+    assert out["results"]["mine"]["gops"] == pytest.approx(4.0)
+    assert out["results"]["mine"]["gops_per_joule"] == pytest.approx(1.0)
+    assert out["ratios"]["mine vs peer a"] == {
+        "speedup": pytest.approx(2.0),
+        "energy_ratio": pytest.approx(4.0),
+    }
+    assert out["ratios"]["mine vs peer b"]["speedup"] == pytest.approx(4.0)
+    json.dumps(out)  # JSON-ready
+
+
+def test_rounds_are_interleaved_in_varying_order():
+    calls: list[str] = []
+    case = _case(calls)
+    window = lambda fn, device: (fn(), (1.0, None))[1]  # noqa: E731
+    run_case(case, rounds=6, min_window_s=0.0, window=window, seed=1)
+    timed = calls[6:]  # two warm-up calls per impl come first
+    orders = {tuple(timed[i : i + 3]) for i in range(0, len(timed), 3)}
+    assert len(timed) == 18
+    assert len(orders) > 1
+
+
+def test_report_outputs(tmp_path):
+    cost = {"mine": (0.5, 2.0), "peer a": (1.0, 8.0), "peer b": (2.0, 2.0)}
+    window, calls = _fake_window(cost)
+    case = _case(calls)
+    case.skipped["peer c"] = "not installed"
+    out = run_case(case, rounds=2, min_window_s=0.0, window=window)
+    text = report.markdown([out], "fake")
+    assert "**mine**" in text
+    assert "2.00×" in text
+    assert "skipped: not installed" in text
+    path = report.write_json(tmp_path, "fake", [out], {"cpu": "x"})
+    assert json.loads(path.read_text())["cases"][0]["case"] == "fake 8x8"
