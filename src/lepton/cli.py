@@ -46,7 +46,7 @@ def _commands() -> dict[str, Command]:
     commands: dict[str, Command] = {
         "info": ("print version, CPU ISA, threads, CUDA and meters", _info_args, _info_run),
     }
-    for module_name in ("lepton.tune.cli", "lepton.bench.cli", "lepton.pipeline_cli"):
+    for module_name in ("lepton.tune.cli", "lepton.bench.cli", "lepton.pipeline.cli"):
         try:
             module = __import__(module_name, fromlist=["COMMAND"])
         except ImportError:
