@@ -69,7 +69,7 @@ class Meter:
         """One instantaneous power sample in watts, or ``None`` if the meter has none."""
         return None
 
-    def _poll(self) -> None:  # noqa: B027 - optional hook, a no-op unless a backend needs it
+    def _poll(self) -> None:  # optional hook, a no-op unless a backend needs it
         """Called by the sampler thread each period (RAPL uses it to catch counter wraps)."""
 
     def temperature_c(self) -> float | None:
@@ -154,7 +154,7 @@ class Meter:
                 window.samples.append((self.clock() - window.t0, watts))
             window._stop.wait(interval)
 
-    def close(self) -> None:  # noqa: B027 - backends holding a library handle override it
+    def close(self) -> None:  # backends holding a library handle override it
         """Release what the meter holds (NVML handle); the meter is unusable afterwards."""
 
 
@@ -165,7 +165,11 @@ class NullMeter(Meter):
     min_window_s = 0.1  # enough for a stable time reading
 
     def __init__(
-        self, reason: str = "no energy meter", *, clock: Clock = time.perf_counter, device: str = "cpu"
+        self,
+        reason: str = "no energy meter",
+        *,
+        clock: Clock = time.perf_counter,
+        device: str = "cpu",
     ) -> None:
         super().__init__(clock=clock, device=device)
         self.why = reason

@@ -20,7 +20,15 @@ from lepton.energy.base import Clock, Meter
 from lepton.energy.devices import nvml_selector
 
 # nvmlFieldValue_t.valueType -> the union member holding the value
-_VALUE_MEMBERS = {0: "dVal", 1: "uiVal", 2: "ulVal", 3: "ullVal", 4: "sllVal", 5: "siVal", 6: "usVal"}
+_VALUE_MEMBERS = {
+    0: "dVal",
+    1: "uiVal",
+    2: "ulVal",
+    3: "ullVal",
+    4: "sllVal",
+    5: "siVal",
+    6: "usVal",
+}
 
 
 def _text(value: Any) -> str:
@@ -78,7 +86,7 @@ class NvmlMeter(Meter):
         try:
             nvml.nvmlDeviceGetTotalEnergyConsumption(self._handle)
         except error as exc:
-            return f"{self.device_name} has no readable energy counter (Volta or newer needed: {exc})"
+            return f"{self.device_name} has no readable energy counter (needs Volta+: {exc})"
         self.instant_power = self._instant_power_works()
         return None
 
