@@ -19,7 +19,8 @@ def _percent(value: float | None) -> str:
 
 
 def result_table(result: TuneResult) -> Table:
-    """Config, ms, J, W, ops/J, spreads, eligibility and the choice, fastest first."""
+    """Config, ms and J (± half their spread over the rounds), W, ops/J, temperature, and
+    whether the config was chosen, tied, or too slow for the guarantee; fastest first."""
     shape = "×".join(str(d) for d in result.shape)
     table = Table(
         title=(
@@ -29,37 +30,30 @@ def result_table(result: TuneResult) -> Table:
         ),
         caption=_caption(result),
     )
-    no_meter = "no meter"
-    columns = [
-        "config",
-        "ms",
-        "± time",
-        "J",
-        "± J",
-        "W",
-        result.efficiency_unit,
-        "°C",
-        "guarantee",
-        "choice",
-    ]
+    columns = ["config", "ms", "J", "W", result.efficiency_unit, "°C", "choice"]
     for column in columns:
-        table.add_column(column, justify="left" if column == "config" else "right")
+        table.add_column(column, justify="left" if column in ("config", "choice") else "right")
     for row in result.rows:
         temps = row.temperature_c
         table.add_row(
             row.name,
-            f"{row.ms:.3f}",
-            _percent(row.time_spread),
-            _number(row.joules, ".4g", no_meter),
-            _percent(row.energy_spread),
+            f"{row.ms:.3f} {_percent(row.time_spread)}",
+            "no meter" if row.joules is None else f"{row.joules:.4g} {_percent(row.energy_spread)}",
             _number(row.watts, ".1f"),
             _number(row.efficiency, ".3g"),
             "-" if temps is None else f"{temps[0]:.0f}–{temps[1]:.0f}",
-            "eligible" if row.eligible else "too slow",
-            "★ chosen" if row.chosen else ("tie" if row.tied else ""),
+            _choice(row),
             style="bold green" if row.chosen else (None if row.eligible else "dim"),
         )
     return table
+
+
+def _choice(row: ConfigResult) -> str:
+    if row.chosen:
+        return "★ chosen"
+    if not row.eligible:
+        return "too slow"
+    return "tie" if row.tied else ""
 
 
 def _caption(result: TuneResult) -> str:
