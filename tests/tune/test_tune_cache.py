@@ -75,6 +75,7 @@ def test_other_device_or_driver_invalidates(tuned, monkeypatch):
     monkeypatch.setattr(
         cache_module, "device_identity", lambda device: {"name": "Other CPU", "driver": "isa=x"}
     )
+    cache_module.forget_memos()  # keys are memoised per process; a new machine is a new one
     assert tuned_config("fake", SHAPE, "int8") is None
 
 
@@ -95,7 +96,7 @@ def test_lookup_parses_the_file_only_when_it_changed(tuned, trade_off, monkeypat
         return real(self)
 
     monkeypatch.setattr(TuningCache, "entries", counting)
-    cache_module._memo.clear()
+    cache_module._files.clear()
     for _ in range(5):
         tuned_config("fake", SHAPE, "int8")
     assert len(reads) == 1

@@ -48,7 +48,6 @@ def shape_bucket(shape: tuple[int, ...]) -> tuple[int, ...]:
 # Table hashes cannot change within a process (the tables are compiled in) unless the registry
 # does: memoised per (op, device), dropped on registry changes.
 _hashes: dict[tuple[str, str], str] = {}
-registry.on_change(_hashes.clear)
 
 
 def _table_hash(entry: registry.TunableOp, device: str) -> str:
@@ -186,40 +185,71 @@ class TuningCache:
 
 
 # --- the run-time lookup ------------------------------------------------------------------------
+# Ops call this on every config=None call, so the common paths are a few dict lookups and one
+# stat: the parsed file is kept per path and signature (mtime, size, inode: os.replace gives a
+# new inode), and the key per (op, bucket, dtype, device, ISA, version).
 
 _memo_lock = threading.Lock()
-_memo: dict[str, tuple[tuple[int, int, int], dict[str, dict[str, Any]]]] = {}
+_files: dict[str, tuple[tuple[int, int, int], dict[str, dict[str, Any]]]] = {}
+_keys: dict[tuple[Any, ...], str | None] = {}
+_paths: dict[str | None, str] = {}
 
 
-def _entries_cached(path: Path) -> dict[str, dict[str, Any]]:
-    """The file's entries, parsed again only when the file changed (one stat per lookup)."""
+def forget_memos() -> None:
+    """Drop memoised keys and hashes (the registry calls this when an op changes)."""
+    with _memo_lock:
+        _keys.clear()
+        _hashes.clear()
+
+
+registry.on_change(forget_memos)
+
+
+def _path_text() -> str:
+    env = os.environ.get("LEPTON_CACHE_DIR")
+    text = _paths.get(env)
+    if text is None:
+        text = _paths[env] = str(cache_path())
+    return text
+
+
+def _entries_cached(path: str) -> dict[str, dict[str, Any]] | None:
+    """The file's entries, parsed again only when the file changed; ``None`` without a file."""
     try:
         st = os.stat(path)
-    except OSError:
-        return {}
+    except FileNotFoundError:
+        return None
     signature = (st.st_mtime_ns, st.st_size, st.st_ino)
-    with _memo_lock:
-        hit = _memo.get(str(path))
-        if hit is not None and hit[0] == signature:
-            return hit[1]
+    hit = _files.get(path)
+    if hit is not None and hit[0] == signature:
+        return hit[1]
     entries = TuningCache(path).entries()
     with _memo_lock:
-        _memo[str(path)] = (signature, entries)
+        _files[path] = (signature, entries)
     return entries
+
+
+def _key_for(op: str, bucket: tuple[int, ...], dtype: str, device: Any) -> str | None:
+    isa = _core.active_isa() if device == "cpu" else ""
+    memo = (op, bucket, dtype, device, isa, _core.__version__)
+    if memo in _keys:
+        return _keys[memo]
+    key = None
+    if op in registry.names(with_aliases=True):  # else nothing can have been stored for it
+        try:
+            key = make_key(key_parts(op, bucket, dtype, normalize_device(device)))
+        except ValueError:
+            key = None  # the op has no config table in this build
+    with _memo_lock:
+        _keys[memo] = key
+    return key
 
 
 def lookup(op: str, shape: tuple[int, ...], dtype: str, device: Any = "cpu") -> int | None:
     """The tuned config id for this call, or ``None`` (no entry: the op uses its heuristic)."""
-    path = cache_path()
-    entries = _entries_cached(path)
+    entries = _entries_cached(_path_text())
     if not entries:
         return None
-    if op not in registry.names(with_aliases=True):
-        return None  # not a tunable op: nothing can have been stored for it
-    name = normalize_device(device)
-    try:
-        parts = key_parts(op, tuple(shape), dtype, name)
-    except ValueError:
-        return None  # the op has no config table in this build
-    entry = entries.get(make_key(parts))
+    key = _key_for(op, shape_bucket(shape), dtype, device)
+    entry = None if key is None else entries.get(key)
     return None if entry is None else int(entry["config"])
