@@ -4,7 +4,7 @@ import pytest
 
 from lepton.energy import NullMeter
 from lepton.energy.testing import ManualClock, ScriptedMeter
-from lepton.tune import tune
+from lepton.tune import TuneWarning, tune
 from lepton.tune.objectives import choose
 from lepton.tune.result import ConfigResult
 
@@ -80,6 +80,25 @@ def test_each_window_spans_the_meter_minimum(fake_op):
         "cfg0": pytest.approx(1.0),
         "cfg1": pytest.approx(0.8),
     }
+
+
+def test_cooldown_idles_before_each_window_without_touching_the_readings(trade_off):
+    plain = tune("fake", SHAPE, "energy", 1.10, meter=trade_off.meter, seed=0)
+    cooled = tune("fake", SHAPE, "energy", 1.10, meter=trade_off.meter, seed=0, cooldown_s=0.5)
+    assert cooled.elapsed_s == pytest.approx(plain.elapsed_s + 3 * 4 * 0.5)
+    assert [r.joules for r in cooled.rows] == pytest.approx([r.joules for r in plain.rows])
+
+
+def test_joules_above_idle(fake_op):
+    kernels = fake_op({0: (1.0, 10.0), 1: (1.08, 8.0)}, meter=ScriptedMeter(idle_watts=5.0))
+    result = tune("fake", SHAPE, "energy", 1.10, meter=kernels.meter, seed=0)
+    assert result.idle_watts == pytest.approx(5.0)
+    assert [r.above_idle_j for r in result.rows] == pytest.approx([5.0, 8.0 - 5.4])
+
+
+def test_windows_shorter_than_the_meter_needs_warn(trade_off):
+    with pytest.warns(TuneWarning, match="coarse"):
+        tune("fake", SHAPE, "energy", meter=trade_off.meter, min_window_s=0.1)
 
 
 def test_temperature_recorded_per_trial(trade_off):
@@ -198,6 +217,9 @@ def test_problem_as_sequence_and_alias(trade_off):
         ({"problem": "4x4x4"}, TypeError, "problem"),
         ({"op": "nope"}, ValueError, "op"),
         ({"device": "cuda:0"}, ValueError, "meter"),
+        ({"min_window_s": -1}, ValueError, "min_window_s"),
+        ({"cooldown_s": "1"}, TypeError, "cooldown_s"),
+        ({"cooldown_s": float("nan")}, ValueError, "cooldown_s"),
     ],
 )
 def test_bad_arguments_name_the_argument(trade_off, kwargs, error, match):
@@ -245,3 +267,16 @@ def test_choose_needs_rows():
 def test_scripted_meter_rejects_backwards_time():
     with pytest.raises(ValueError, match="seconds"):
         ScriptedMeter().spend(-1.0, 0.0)
+
+
+def test_running_over_budget_warns(fake_op):
+    kernels = fake_op({0: (0.1, 1.0), 1: (0.1, 1.0)})
+
+    def slow_after_warm_up(config):  # the warm-up promises 0.1 s calls, the rounds get 1 s
+        kernels.calls[config] += 1
+        kernels.meter.spend(0.1 if kernels.calls[config] <= 2 else 1.0, 1.0)
+
+    kernels.run = slow_after_warm_up
+    with pytest.warns(TuneWarning, match="over budget"):
+        result = tune("fake", SHAPE, "energy", budget_s=10, meter=kernels.meter)
+    assert result.elapsed_s > 12.5

@@ -53,6 +53,13 @@ class ConfigResult:
     tied: bool = False  # within the measured noise of the best eligible config
     chosen: bool = False
     temperature_c: tuple[float, float] | None = None  # (min, max) over the trials
+    above_idle_j: float | None = None  # joules beyond idle draw for the same time
+
+    @property
+    def max_gap(self) -> float | None:
+        """The largest meter self-disagreement (counter vs power samples) over the trials."""
+        gaps = [abs(t.gap) for t in self.trials if t.gap is not None]
+        return max(gaps) if gaps else None
 
     @property
     def ms(self) -> float:
@@ -94,6 +101,7 @@ class ConfigResult:
     def to_dict(self, *, with_trials: bool = True) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["ms"] = self.ms
+        out["max_gap"] = self.max_gap
         if not with_trials:
             out.pop("trials")
         return out
@@ -139,6 +147,12 @@ class TuneResult:
         return self.winner.seconds / self.fastest.seconds
 
     @property
+    def max_gap(self) -> float | None:
+        """The largest |counter - samples| / counter of any trial (None: no sampled meter)."""
+        gaps = [r.max_gap for r in self.rows if r.max_gap is not None]
+        return max(gaps) if gaps else None
+
+    @property
     def energy_saving(self) -> float | None:
         """Fraction of the fastest configuration's joules the winner saves (None: no meter)."""
         if self.winner.joules is None or not self.fastest.joules:
@@ -160,6 +174,7 @@ class TuneResult:
             "fastest": self.fastest.name,
             "slowdown": self.slowdown,
             "energy_saving": self.energy_saving,
+            "max_gap": self.max_gap,
             "meter": self.meter,
             "idle_watts": self.idle_watts,
             "rounds": self.rounds,

@@ -35,6 +35,17 @@ class TuneWarning(UserWarning):
     """The run went differently from its plan (over budget, too few configurations)."""
 
 
+@dataclass(frozen=True)
+class _Plan:
+    window_s: float  # shortest window per trial
+    rounds: int
+    cooldown_s: float  # idle before each window
+    deadline: float  # meter clock time by which the run should end
+
+    def trial_cost(self, call_s: float, repetitions: int) -> float:
+        return self.cooldown_s + call_s * repetitions
+
+
 @dataclass
 class _Candidate:
     config: dict[str, Any]
@@ -75,6 +86,16 @@ def _check_arguments(objective: str, max_slowdown: Any, budget_s: Any, rounds: A
         raise ValueError(msg)
 
 
+def _seconds(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        msg = f"{name}: expected a number of seconds, got {value!r}"
+        raise TypeError(msg)
+    if not 0 <= value < math.inf:
+        msg = f"{name}: expected a finite number of seconds >= 0, got {value}"
+        raise ValueError(msg)
+    return float(value)
+
+
 def _select_configs(table: list[dict[str, Any]], only: Any) -> list[dict[str, Any]]:
     if only is None:
         return table
@@ -108,6 +129,7 @@ def tune(
     min_window_s: float | None = None,
     configs: Any = None,
     seed: int | None = None,
+    cooldown_s: float = 0.0,
     save: bool = True,
     cache: TuningCache | None = None,
     progress: Progress | None = None,
@@ -119,6 +141,8 @@ def tune(
     ``max_slowdown`` is the performance guarantee: the winner's median time is at most that
     factor above the fastest median of this run. ``budget_s`` bounds the run; when the table
     does not fit, a random sample of it is measured (``result.skipped`` says which were not).
+    ``cooldown_s`` idles the device before every window, for boards whose heat would otherwise
+    carry from one configuration into the next.
     Energy objectives need a meter: without one, pass ``objective="time"``.
     """
     entry = registry.get(op)
@@ -135,7 +159,18 @@ def tune(
     table = entry.configs(device)
     candidates_pool = _select_configs(table, configs)
     prepared = entry.prepare(shape, device, seed)
-    window_s = meter.min_window_s if min_window_s is None else float(min_window_s)
+    window_s = (
+        meter.min_window_s if min_window_s is None else _seconds(min_window_s, "min_window_s")
+    )
+    _seconds(cooldown_s, "cooldown_s")
+    if objectives.needs_energy(objective) and window_s < meter.min_window_s:
+        warnings.warn(
+            TuneWarning(
+                f"min_window_s={window_s} is shorter than the {meter.source} meter's "
+                f"{meter.min_window_s} s: energy readings will be coarse"
+            ),
+            stacklevel=2,
+        )
     rng = random.Random(seed)
     report = progress or (lambda phase, done, total: None)
     clock = meter.clock
@@ -149,13 +184,12 @@ def tune(
         idle_watts = idle.avg_watts
         report("idle", 1, 1)
 
-    admitted, skipped = _warm_up(
-        candidates_pool, prepared, meter, window_s, rounds, start + budget_s, rng, report
-    )
+    plan = _Plan(window_s, rounds, cooldown_s, start + budget_s)
+    admitted, skipped = _warm_up(candidates_pool, prepared, meter, plan, rng, report)
     if not admitted:
         msg = f"configs: no configuration of {entry.name} can run {shape}: {skipped}"
         raise ValueError(msg)
-    trials = _measure_rounds(admitted, prepared, meter, window_s, rounds, rng, report)
+    trials = _measure_rounds(admitted, prepared, meter, plan, rng, report)
 
     rows = []
     for cand in admitted:
@@ -166,6 +200,9 @@ def tune(
             )
         )
     rows.sort(key=lambda r: r.seconds)
+    if idle_watts is not None:
+        for row in rows:
+            row.above_idle_j = None if row.joules is None else row.joules - idle_watts * row.seconds
     winner = objectives.choose(rows, float(max_slowdown))
     elapsed = clock() - start
     if elapsed > 1.25 * budget_s:
@@ -206,9 +243,7 @@ def _warm_up(
     pool: list[dict[str, Any]],
     prepared: registry.Problem,
     meter: Meter,
-    window_s: float,
-    rounds: int,
-    deadline: float,
+    plan: _Plan,
     rng: random.Random,
     report: Progress,
 ) -> tuple[list[_Candidate], dict[str, str]]:
@@ -226,8 +261,8 @@ def _warm_up(
     for index, config in enumerate(order):
         name = str(config.get("name", config["id"]))
         guess = statistics.median(c.call_s for c in admitted) if admitted else 0.0
-        predicted = 2 * guess + rounds * max(window_s, guess)
-        if admitted and meter.clock() + planned + predicted > deadline:
+        predicted = 2 * guess + plan.rounds * plan.trial_cost(guess, _repetitions(plan, guess))
+        if admitted and meter.clock() + planned + predicted > plan.deadline:
             skipped[name] = "not measured: outside the time budget"
             continue
         report("warm-up", index, len(order))
@@ -239,11 +274,15 @@ def _warm_up(
         except ValueError as exc:  # the kernel cannot run this config on this shape
             skipped[name] = f"cannot run: {exc}"
             continue
-        repetitions = max(1, math.ceil(window_s / call_s))
+        repetitions = _repetitions(plan, call_s)
         admitted.append(_Candidate(config, call_s, repetitions))
-        planned += rounds * repetitions * call_s
+        planned += plan.rounds * plan.trial_cost(call_s, repetitions)
     report("warm-up", len(order), len(order))
     return admitted, skipped
+
+
+def _repetitions(plan: _Plan, call_s: float) -> int:
+    return max(1, math.ceil(plan.window_s / call_s)) if call_s > 0 else 1
 
 
 def _call(prepared: registry.Problem, config_id: int) -> None:
@@ -256,23 +295,24 @@ def _measure_rounds(
     admitted: list[_Candidate],
     prepared: registry.Problem,
     meter: Meter,
-    window_s: float,
-    rounds: int,
+    plan: _Plan,
     rng: random.Random,
     report: Progress,
 ) -> dict[int, list[Trial]]:
     trials: dict[int, list[Trial]] = {c.id: [] for c in admitted}
-    total, done = rounds * len(admitted), 0
+    total, done = plan.rounds * len(admitted), 0
     report("measure", 0, total)
-    for round_index in range(rounds):
+    for round_index in range(plan.rounds):
         order = list(admitted)
         rng.shuffle(order)
         for position, cand in enumerate(order):
+            if plan.cooldown_s > 0:
+                meter.sleep(plan.cooldown_s)
             m = measure_repeated(
                 functools.partial(prepared.run, cand.id),
                 meter=meter,
                 sync=prepared.sync,
-                min_window_s=window_s,
+                min_window_s=plan.window_s,
                 repetitions=cand.repetitions,
             )
             trials[cand.id].append(
