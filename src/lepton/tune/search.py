@@ -108,12 +108,36 @@ def _select_configs(table: list[dict[str, Any]], only: Any) -> list[dict[str, An
     return [by_id[c] for c in dict.fromkeys(wanted)]
 
 
-def _no_meter_error(objective: str, meter: Meter, device: str) -> ValueError:
-    return ValueError(
-        f"objective={objective!r} needs an energy meter and {device} has none "
-        f"({meter.status()}); pass objective='time' (CLI: --objective time) to tune for "
-        "speed alone"
-    )
+def _resolve_meter(device: Any, meter: Meter | None, objective: str) -> tuple[str, Meter]:
+    device = normalize_device(device)
+    if meter is None:
+        meter = meter_for(device)
+    elif meter.device != device:
+        msg = f"meter: it reads {meter.device}, but device is {device}"
+        raise ValueError(msg)
+    if objectives.needs_energy(objective) and not meter.has_energy:
+        msg = (
+            f"objective={objective!r} needs an energy meter and {device} has none "
+            f"({meter.status()}); pass objective='time' (CLI: --objective time) to tune for "
+            "speed alone"
+        )
+        raise ValueError(msg)
+    return device, meter
+
+
+def _window(meter: Meter, min_window_s: Any, objective: str) -> float:
+    if min_window_s is None:
+        return meter.min_window_s
+    window_s = _seconds(min_window_s, "min_window_s")
+    if objectives.needs_energy(objective) and window_s < meter.min_window_s:
+        warnings.warn(
+            TuneWarning(
+                f"min_window_s={window_s} is shorter than the {meter.source} meter's "
+                f"{meter.min_window_s} s: energy readings will be coarse"
+            ),
+            stacklevel=3,
+        )
+    return window_s
 
 
 def tune(
@@ -147,34 +171,15 @@ def tune(
     """
     entry = registry.get(op)
     _check_arguments(objective, max_slowdown, budget_s, rounds)
-    device = normalize_device(device)
-    if meter is None:
-        meter = meter_for(device)
-    elif meter.device != device:
-        msg = f"meter: it reads {meter.device}, but device is {device}"
-        raise ValueError(msg)
-    if objectives.needs_energy(objective) and not meter.has_energy:
-        raise _no_meter_error(objective, meter, device)
-    shape = registry.parse_shape(entry, problem)
-    table = entry.configs(device)
-    candidates_pool = _select_configs(table, configs)
-    prepared = entry.prepare(shape, device, seed)
-    window_s = (
-        meter.min_window_s if min_window_s is None else _seconds(min_window_s, "min_window_s")
-    )
+    device, meter = _resolve_meter(device, meter, objective)
+    window_s = _window(meter, min_window_s, objective)
     _seconds(cooldown_s, "cooldown_s")
-    if objectives.needs_energy(objective) and window_s < meter.min_window_s:
-        warnings.warn(
-            TuneWarning(
-                f"min_window_s={window_s} is shorter than the {meter.source} meter's "
-                f"{meter.min_window_s} s: energy readings will be coarse"
-            ),
-            stacklevel=2,
-        )
+    shape = registry.parse_shape(entry, problem)
+    pool = _select_configs(entry.configs(device), configs)
+    prepared = entry.prepare(shape, device, seed)
     rng = random.Random(seed)
     report = progress or (lambda phase, done, total: None)
-    clock = meter.clock
-    start = clock()
+    start = meter.clock()
 
     idle_watts = None
     if meter.has_energy:
@@ -185,26 +190,14 @@ def tune(
         report("idle", 1, 1)
 
     plan = _Plan(window_s, rounds, cooldown_s, start + budget_s)
-    admitted, skipped = _warm_up(candidates_pool, prepared, meter, plan, rng, report)
+    admitted, skipped = _warm_up(pool, prepared, meter, plan, rng, report)
     if not admitted:
         msg = f"configs: no configuration of {entry.name} can run {shape}: {skipped}"
         raise ValueError(msg)
     trials = _measure_rounds(admitted, prepared, meter, plan, rng, report)
-
-    rows = []
-    for cand in admitted:
-        values = [objectives.trial_value(objective, t.seconds, t.joules) for t in trials[cand.id]]
-        rows.append(
-            ConfigResult.summarise(
-                cand.config, trials[cand.id], values, prepared.work_ops, entry.efficiency_scale
-            )
-        )
-    rows.sort(key=lambda r: r.seconds)
-    if idle_watts is not None:
-        for row in rows:
-            row.above_idle_j = None if row.joules is None else row.joules - idle_watts * row.seconds
+    rows = _summarise(entry, prepared, objective, admitted, trials, idle_watts)
     winner = objectives.choose(rows, float(max_slowdown))
-    elapsed = clock() - start
+    elapsed = meter.clock() - start
     if elapsed > 1.25 * budget_s:
         warnings.warn(
             TuneWarning(
@@ -230,7 +223,7 @@ def tune(
         window_s=window_s,
         budget_s=float(budget_s),
         elapsed_s=elapsed,
-        table_size=len(candidates_pool),
+        table_size=len(pool),
         skipped=skipped,
         efficiency_unit=entry.efficiency_unit,
     )
@@ -330,6 +323,27 @@ def _measure_rounds(
             done += 1
             report("measure", done, total)
     return trials
+
+
+def _summarise(
+    entry: registry.TunableOp,
+    prepared: registry.Problem,
+    objective: str,
+    admitted: list[_Candidate],
+    trials: dict[int, list[Trial]],
+    idle_watts: float | None,
+) -> list[ConfigResult]:
+    """One row per configuration, fastest first."""
+    rows = []
+    for cand in admitted:
+        values = [objectives.trial_value(objective, t.seconds, t.joules) for t in trials[cand.id]]
+        row = ConfigResult.summarise(
+            cand.config, trials[cand.id], values, prepared.work_ops, entry.efficiency_scale
+        )
+        if idle_watts is not None and row.joules is not None:
+            row.above_idle_j = row.joules - idle_watts * row.seconds
+        rows.append(row)
+    return sorted(rows, key=lambda r: r.seconds)
 
 
 def _store(result: TuneResult, cache: TuningCache) -> None:
