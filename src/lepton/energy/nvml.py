@@ -51,7 +51,7 @@ class NvmlMeter(Meter):
         *,
         nvml: ModuleType | Any | None = None,
         clock: Clock = time.perf_counter,
-        sample_interval_s: float = 0.01,
+        sample_interval_s: float | None = 0.01,
     ) -> None:
         super().__init__(clock=clock, device=f"cuda:{index}")
         self.index = index
