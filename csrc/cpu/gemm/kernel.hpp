@@ -60,21 +60,18 @@ struct Kernel {
       return static_cast<a_t>(v);
   }
 
-  // Rows [0, rows) of `a` into one panel [k group][MR][G]; pad rows and pad k are 0 (with the
-  // shift too: a zero u8 contributes nothing, the colsum correction covers real k only).
+  // Rows [0, rows) of `a` into one panel [k group][MR][G]; pad k is 0 (with the shift too: a
+  // zero u8 contributes nothing, the colsum correction covers real k only). Pad rows are left
+  // unwritten: a short panel only ever runs through tile<rows>, which never reads them.
   static void pack_a_panel(const std::int8_t* a, std::int64_t lda, int rows, std::int64_t K,
                            a_t* out) {
-    const std::int64_t groups = (K + G - 1) / G, full = K / G;
-    for (int r = 0; r < MR; ++r) {
+    const std::int64_t full = K / G;
+    for (int r = 0; r < rows; ++r) {
       a_t* dst = out + r * G;
-      if (r >= rows) {
-        for (std::int64_t g = 0; g < groups; ++g) std::memset(dst + g * MR * G, 0, sizeof(a_t) * G);
-        continue;
-      }
       const std::int8_t* src = a + r * lda;
       for (std::int64_t g = 0; g < full; ++g)
         for (int i = 0; i < G; ++i) dst[g * MR * G + i] = widen(src[g * G + i]);
-      if (full < groups)
+      if (full * G < K)
         for (int i = 0; i < G; ++i) {
           const std::int64_t k = full * G + i;
           dst[full * MR * G + i] = k < K ? widen(src[k]) : a_t(0);
@@ -147,35 +144,61 @@ struct Kernel {
   // R rows (1..MR: the last A panel may be short) × NR columns over `groups` k groups.
   // acc_in: partial sums to continue from (null: start at 0). acc_out: where to leave them
   // (null: this is the last k block, run the epilogue).
+  // Independent accumulator sets a short tile keeps so that R·NV·U chains hide the dot
+  // instruction's latency (a GEMV row alone would wait on one chain per vector).
+  static constexpr int sets_for(int r) { return r * NV >= 8 ? 1 : (r * NV >= 4 ? 2 : 4); }
+
   template <int R>
   static void tile(const a_t* a, const std::int8_t* b, std::int64_t groups,
                    const std::int32_t* acc_in, std::int32_t* acc_out, std::int64_t ld,
                    const TileOut& o) {
-    ivec acc[R][NV];
+    constexpr int U = sets_for(R);
+    ivec acc[U][R][NV];
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u)
 #pragma GCC unroll 16
-    for (int r = 0; r < R; ++r)
+      for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v)
-        acc[r][v] = acc_in != nullptr ? T::load_i(acc_in + r * ld + v * L) : T::zero_i();
-    for (std::int64_t g = 0; g < groups; ++g) {
-      ivec bv[NV];
+        for (int v = 0; v < NV; ++v)
+          acc[u][r][v] = u == 0 && acc_in != nullptr ? T::load_i(acc_in + r * ld + v * L)
+                                                     : T::zero_i();
+    std::int64_t g = 0;
+    for (; g + U <= groups; g += U) {
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) {
+        ivec bv[NV];
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) bv[v] = T::load_b(b + v * L * G);
+        for (int v = 0; v < NV; ++v) bv[v] = T::load_b(b + u * NR * G + v * L * G);
 #pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) {
-        const auto av = T::bcast_a(a + r * G);
+        for (int r = 0; r < R; ++r) {
+          const auto av = T::bcast_a(a + u * MR * G + r * G);
 #pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) acc[r][v] = T::dot(acc[r][v], av, bv[v]);
+          for (int v = 0; v < NV; ++v) acc[u][r][v] = T::dot(acc[u][r][v], av, bv[v]);
+        }
       }
-      a += MR * G;
-      b += NR * G;
+      a += U * MR * G;
+      b += U * NR * G;
+    }
+    if constexpr (U > 1) {
+      for (; g < groups; ++g) {
+        for (int r = 0; r < R; ++r) {
+          const auto av = T::bcast_a(a + r * G);
+          for (int v = 0; v < NV; ++v)
+            acc[0][r][v] = T::dot(acc[0][r][v], av, T::load_b(b + v * L * G));
+        }
+        a += MR * G;
+        b += NR * G;
+      }
+      for (int u = 1; u < U; ++u)
+        for (int r = 0; r < R; ++r)
+          for (int v = 0; v < NV; ++v) acc[0][r][v] = T::add_i(acc[0][r][v], acc[u][r][v]);
     }
     if (acc_out != nullptr) {
       for (int r = 0; r < R; ++r)
-        for (int v = 0; v < NV; ++v) T::store_i(acc_out + r * ld + v * L, acc[r][v]);
+        for (int v = 0; v < NV; ++v) T::store_i(acc_out + r * ld + v * L, acc[0][r][v]);
       return;
     }
-    for (int r = 0; r < R; ++r) finish_row(acc[r], o.row0 + r, o);
+    for (int r = 0; r < R; ++r) finish_row(acc[0][r], o.row0 + r, o);
   }
 
   using TileFn = void (*)(const a_t*, const std::int8_t*, std::int64_t, const std::int32_t*,

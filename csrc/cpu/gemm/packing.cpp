@@ -1,5 +1,6 @@
 #include "cpu/gemm/packing.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -44,31 +45,49 @@ struct PackedIndex {
 
 }  // namespace
 
+namespace {
+
+// One panel: [k group][nr columns][G bytes]. The writes stream through the panel in order while
+// nr rows of b are each read sequentially; G is a compile-time size so a group is one move.
+template <int G>
+void pack_panel(const std::int8_t* b, std::int64_t N, std::int64_t K, int nr, std::int64_t p,
+                std::int8_t* panel) {
+  const std::int64_t full = K / G, groups = (K + G - 1) / G;
+  const int cols = static_cast<int>(std::min<std::int64_t>(nr, N - p * nr));
+  const std::int8_t* rows = b + p * nr * K;
+  for (std::int64_t g = 0; g < groups; ++g) {
+    std::int8_t* dst = panel + g * nr * G;
+    if (g < full) {
+      for (int c = 0; c < cols; ++c) std::memcpy(dst + c * G, rows + c * K + g * G, G);
+    } else {
+      for (int c = 0; c < cols; ++c)
+        for (int i = 0; i < G; ++i) dst[c * G + i] = g * G + i < K ? rows[c * K + g * G + i] : 0;
+    }
+    std::memset(dst + cols * G, 0, static_cast<std::size_t>(nr - cols) * G);
+  }
+}
+
+}  // namespace
+
 void pack_b(const Layout& layout, const std::int8_t* b, std::int64_t N, std::int64_t K,
             std::int8_t* out, std::int32_t* colsum128, int threads) {
-  const PackedIndex at(layout, K);
   const std::int64_t n_panels = (N + layout.nr - 1) / layout.nr;
-  const std::int64_t kp = round_up(K, layout.kgroup);
+  const std::int64_t panel_bytes = layout.nr * round_up(K, layout.kgroup);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && N * K > (1 << 20))
   for (std::int64_t p = 0; p < n_panels; ++p) {
-    std::int8_t* panel = out + p * at.panel_bytes;
-    std::memset(panel, 0, static_cast<std::size_t>(at.panel_bytes));
+    std::int8_t* panel = out + p * panel_bytes;
+    switch (layout.kgroup) {
+      case 1: pack_panel<1>(b, N, K, layout.nr, p, panel); break;
+      case 2: pack_panel<2>(b, N, K, layout.nr, p, panel); break;
+      default: pack_panel<4>(b, N, K, layout.nr, p, panel); break;
+    }
+    if (colsum128 == nullptr) continue;
     for (int c = 0; c < layout.nr; ++c) {
       const std::int64_t n = p * layout.nr + c;
       std::int32_t sum = 0;
-      if (n < N) {
-        const std::int8_t* row = b + n * K;
-        // Walk k in the packed order: one k group of this column is kgroup adjacent bytes.
-        for (std::int64_t k0 = 0; k0 < kp; k0 += layout.kgroup) {
-          std::int8_t* dst = panel + (k0 / layout.kgroup) * at.group_bytes + c * layout.kgroup;
-          const std::int64_t len = std::min<std::int64_t>(layout.kgroup, K - k0);
-          for (std::int64_t i = 0; i < len; ++i) {
-            dst[i] = row[k0 + i];
-            sum += row[k0 + i];
-          }
-        }
-      }
-      if (colsum128 != nullptr) colsum128[n] = 128 * sum;
+      if (n < N)
+        for (std::int64_t k = 0; k < K; ++k) sum += b[n * K + k];
+      colsum128[n] = 128 * sum;
     }
   }
 }
