@@ -16,7 +16,7 @@ ISAS = list(_core.available_isas())
 CONFIGS = config_table("int8_gemm")
 
 # Each of 1, 3, 7, 33, 255, 1000 appears in every dimension, on top of tile multiples
-# (24 rows and 96 columns divide every kernel's mr ∈ {4, 6, 8} and nr ∈ {8, 16, 32}).
+# (12 or 24 rows and 64 or 192 columns divide every kernel's mr ∈ {4, 6} and nr ∈ {8, 16, 64}).
 ODD_SHAPES = [
     (1, 1, 1),
     (1, 1000, 255),
@@ -31,7 +31,7 @@ ODD_SHAPES = [
     (7, 255, 1000),
     (33, 3, 255),
 ]
-TILE_SHAPES = [(24, 96, 64), (48, 192, 512), (8, 32, 4), (96, 96, 1024)]
+TILE_SHAPES = [(24, 192, 64), (48, 192, 512), (12, 64, 4), (96, 128, 1024)]
 
 
 def _random(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
