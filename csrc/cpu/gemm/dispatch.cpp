@@ -44,12 +44,14 @@ void debug_print_once(const Layout& layout, const GemmConfig& cfg, const BlockPl
   if (!seen.insert({static_cast<int>(layout.isa), cfg.id}).second) return;
   std::fprintf(stderr,
                "lepton int8_gemm: isa=%s tile=%dx%d kgroup=%d M=%lld N=%lld K=%lld %s -> "
-               "blocks %lldx%lldx%lld panels/groups, threads=%d grid=%dx%d k_split=%d\n",
+               "blocks %lldx%lldx%lld panels/groups, threads=%d units=%lldx%lld of %lldx%lld "
+               "panels, k_split=%d\n",
                isa_name(layout.isa), layout.mr, layout.nr, layout.kgroup,
                static_cast<long long>(M), static_cast<long long>(N), static_cast<long long>(K),
                cfg.printable().c_str(), static_cast<long long>(p.mc_panels),
                static_cast<long long>(p.nc_panels), static_cast<long long>(p.kc_groups),
-               p.threads, p.tm, p.tn, p.k_split);
+               p.threads, static_cast<long long>(p.units_m), static_cast<long long>(p.units_n),
+               static_cast<long long>(p.unit_m), static_cast<long long>(p.unit_n), p.k_split);
 }
 
 const GemmConfig& resolve_config(int config_id, std::int64_t M, std::int64_t N, std::int64_t K) {

@@ -31,15 +31,6 @@ inline int thread_index() {
   return 0;
 #endif
 }
-// The team OpenMP actually gave (it may be smaller than asked for): work is dealt out over it.
-inline int team_size() {
-#if defined(_OPENMP)
-  return omp_get_num_threads();
-#else
-  return 1;
-#endif
-}
-
 template <class T>
 struct Kernel {
   static constexpr int MR = T::kRows, NV = T::kVecs, L = T::kLanes, NR = NV * L, G = T::kGroup;
@@ -265,23 +256,30 @@ struct Kernel {
     }
   }
 
-  static std::int64_t part(std::int64_t n, int parts, int q) { return n * q / parts; }
+  // Work unit u of the plan: units_n strips of unit_n B panels per row of units.
+  static Region unit_region(const BlockPlan& p, std::int64_t u, std::int64_t m_panels,
+                            std::int64_t n_panels, std::int64_t g0, std::int64_t g1) {
+    const std::int64_t i = u / p.units_n, j = u % p.units_n;
+    return Region{i * p.unit_m, min64((i + 1) * p.unit_m, m_panels), j * p.unit_n,
+                  min64((j + 1) * p.unit_n, n_panels), g0, g1};
+  }
 
-  // Split-K: unit u = (slice u % S, column part u / S); each writes raw sums of its k range
-  // into that slice's partial buffer; after a barrier the rows are summed and finished.
+  // Split-K: unit u = (slice u % S, column strip u / S); each writes raw sums of its k range
+  // into that slice's partial buffer; then the rows are summed and finished.
   static void run_split_k(const GemmCall& c, const a_t* ap, std::int64_t m_panels,
                           std::int64_t n_panels, std::int64_t groups) {
     const BlockPlan& p = c.plan;
-    const int S = p.k_split, parts = p.tn, t = thread_index();
+    const int S = p.k_split;
     const std::int64_t np = n_panels * NR, slice_ints = m_panels * MR * np;
     auto* partial = reinterpret_cast<std::int32_t*>(c.workspace + p.off_partial);
-    for (int u = t; u < S * parts; u += team_size()) {
-      const int s = u % S, q = u / S;
-      const Region rg{0, m_panels, part(n_panels, parts, q), part(n_panels, parts, q + 1),
-                      part(groups, S, s), part(groups, S, s + 1)};
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t u = 0; u < S * p.units_n; ++u) {
+      const int s = static_cast<int>(u % S);
+      const Region rg = unit_region(p, u / S, m_panels, n_panels, groups * s / S,
+                                    groups * (s + 1) / S);
       compute_region(c, ap, rg, nullptr, partial + s * slice_ints, np);
     }
-#pragma omp barrier
+    // (the loop's implicit barrier: every slice is complete before the sums)
 #pragma omp for schedule(static)
     for (std::int64_t m = 0; m < c.M; ++m) {
       for (std::int64_t j = 0; j < n_panels; ++j) {
@@ -339,12 +337,10 @@ struct Kernel {
         } else {
           auto* scratch = reinterpret_cast<std::int32_t*>(c.workspace + p.off_scratch) +
                           t * p.scratch_stride;
-          for (int w = t; w < p.threads; w += team_size()) {
-            const int tm = w / p.tn, tn = w % p.tn;
-            const Region rg{part(m_panels, p.tm, tm), part(m_panels, p.tm, tm + 1),
-                            part(n_panels, p.tn, tn), part(n_panels, p.tn, tn + 1), 0, groups};
-            compute_region(c, ap, rg, scratch, nullptr, 0);
-          }
+#pragma omp for schedule(dynamic, 1) nowait
+          for (std::int64_t u = 0; u < p.units_m * p.units_n; ++u)
+            compute_region(c, ap, unit_region(p, u, m_panels, n_panels, 0, groups), scratch,
+                           nullptr, 0);
         }
       }
     }

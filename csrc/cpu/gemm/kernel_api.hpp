@@ -50,14 +50,17 @@ struct Epilogue {
 
 enum class ASource : int { i8 = 0, f32 = 1, f64 = 2 };
 
-// How the work is cut for one call: cache blocks and the thread grid (see plan.hpp).
+// How the work is cut for one call: cache blocks and work units (see plan.hpp). Units are
+// handed to threads dynamically, so a thread the OS preempts delays one unit, not a fixed
+// share of the call.
 struct BlockPlan {
   std::int64_t mc_panels = 1;  // A panels (of mr rows) per cache block
   std::int64_t nc_panels = 1;  // B panels (of nr columns) per cache block
   std::int64_t kc_groups = 1;  // k groups per cache block
   int threads = 1;             // threads in the parallel region
-  int tm = 1, tn = 1;          // thread grid over (A panels, B panels) when k_split == 1
-  int k_split = 1;             // K slices (each a full M×N partial sum) reduced in the epilogue
+  std::int64_t unit_m = 1, unit_n = 1;    // A panels × B panels per work unit
+  std::int64_t units_m = 1, units_n = 1;  // units along M and N (n varies fastest)
+  int k_split = 1;  // K slices (each a full M×N partial sum) reduced in the epilogue
   // workspace: byte offsets into one buffer the caller allocates (64-byte aligned each)
   std::int64_t off_a = 0, off_qrow = 0, off_scratch = 0, off_partial = 0, bytes = 0;
   std::int64_t qrow_stride = 0;     // bytes of quantize scratch per thread

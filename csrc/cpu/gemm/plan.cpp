@@ -7,32 +7,35 @@ namespace {
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
-// Thread grid tm × tn over (A panels, B panels): the smallest largest region first (balance),
-// then the smallest perimeter (each thread reads its rows of A and columns of B).
-void choose_grid(const GemmConfig& cfg, std::int64_t m_panels, std::int64_t n_panels, int mr,
-                 int nr, int threads, BlockPlan& plan) {
-  int best_tm = 1, best_tn = 1;
-  std::int64_t best_area = -1, best_perimeter = 0;
-  for (int tm = 1; tm <= threads; ++tm) {
-    int tn = threads / tm;
-    if (cfg.split == Split::by_n && tm != 1) break;
-    if (cfg.split == Split::by_m) tn = 1;
-    const int tm_eff = static_cast<int>(std::min<std::int64_t>(tm, m_panels));
-    const int tn_eff = static_cast<int>(std::min<std::int64_t>(tn, n_panels));
-    const std::int64_t rows = ceil_div(m_panels, tm_eff), cols = ceil_div(n_panels, tn_eff);
-    const std::int64_t area = rows * cols;
-    const std::int64_t perimeter = rows * mr + cols * nr;
-    if (best_area < 0 || area < best_area ||
-        (area == best_area && perimeter < best_perimeter)) {
-      best_area = area;
-      best_perimeter = perimeter;
-      best_tm = tm_eff;
-      best_tn = tn_eff;
+// Work units: enough of them (kUnitsPerThread per thread) that dynamic scheduling evens out
+// a preempted or slower thread, each still a whole number of panels. by_n units are column
+// strips over all rows, by_m row strips over all columns, grid units an mc-block of rows by a
+// column strip no wider than nc.
+constexpr std::int64_t kUnitsPerThread = 4;
+
+void choose_units(const GemmConfig& cfg, std::int64_t m_panels, std::int64_t n_panels, int threads,
+                  BlockPlan& plan) {
+  const std::int64_t target = threads > 1 ? kUnitsPerThread * threads : 1;
+  switch (cfg.split) {
+    case Split::by_n:
+      plan.unit_m = m_panels;
+      plan.unit_n = ceil_div(n_panels, target);
+      break;
+    case Split::by_m:
+      plan.unit_m = ceil_div(m_panels, target);
+      plan.unit_n = n_panels;
+      break;
+    case Split::grid: {
+      plan.unit_m = std::min(plan.mc_panels, m_panels);
+      const std::int64_t rows = ceil_div(m_panels, plan.unit_m);
+      const std::int64_t widest = std::min(plan.nc_panels, n_panels);
+      plan.unit_n = std::clamp<std::int64_t>(ceil_div(n_panels * rows, target), 1, widest);
+      break;
     }
   }
-  plan.tm = best_tm;
-  plan.tn = best_tn;
-  plan.threads = best_tm * best_tn;
+  plan.units_m = ceil_div(m_panels, plan.unit_m);
+  plan.units_n = ceil_div(n_panels, plan.unit_n);
+  plan.threads = static_cast<int>(std::min<std::int64_t>(threads, plan.units_m * plan.units_n));
 }
 
 std::int64_t align64(std::int64_t x) { return round_up(x, 64); }
@@ -56,14 +59,16 @@ BlockPlan make_plan(const Layout& layout, const GemmConfig& cfg, ASource a_kind,
 
   plan.k_split = std::max(1, cfg.k_split);
   if (plan.k_split > 1) {
-    // Units are (slice, column part) pairs: every slice is split over columns when threads
+    // Units are (slice, column strip) pairs: every slice is split over columns when threads
     // outnumber slices (see Kernel::run_split_k).
     const std::int64_t parts = std::min<std::int64_t>(std::max(1, nt / plan.k_split), n_panels);
-    plan.tm = 1;
-    plan.tn = static_cast<int>(parts);
-    plan.threads = static_cast<int>(std::min<std::int64_t>(nt, plan.k_split * parts));
+    plan.unit_m = m_panels;
+    plan.units_m = 1;
+    plan.unit_n = ceil_div(n_panels, parts);
+    plan.units_n = ceil_div(n_panels, plan.unit_n);
+    plan.threads = static_cast<int>(std::min<std::int64_t>(nt, plan.k_split * plan.units_n));
   } else {
-    choose_grid(cfg, m_panels, n_panels, layout.mr, layout.nr, nt, plan);
+    choose_units(cfg, m_panels, n_panels, nt, plan);
   }
 
   // Workspace: packed A, per-thread quantize rows, per-thread partial-sum tile, split-K partials.
