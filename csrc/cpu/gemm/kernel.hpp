@@ -2,7 +2,9 @@
 // on-the-fly quantization of float rows), the mr × nr register tile, the fused epilogue, the
 // cache-blocked loops and the OpenMP split. Each ISA TU instantiates it once (kernel_*.cpp).
 //
-// Loop nest per thread region (GotoBLAS order, B packed ahead of time):
+// One call: pack (or quantize and pack) A in parallel, then threads take work units (blocks of
+// A panels × B panels, plan.hpp) dynamically. Loop nest inside a unit (GotoBLAS order, B packed
+// ahead of time):
 //   for mc-block of A panels / for nc-block of B panels / for kc-block of k groups
 //     for B panel j (its kc slice stays in L1) / for A panel i (the mc×kc block stays in L2)
 //       tile: mr×nr int32 accumulators over the kc slice; partial sums go to a per-thread
@@ -296,7 +298,8 @@ struct Kernel {
     }
   }
 
-  // Quantize (float A) or copy (int8 A) the rows of A panel i and pack them.
+  // Float A: quantize the rows of A panel i (scales to a_scale_out) into this thread's int8
+  // scratch rows, still in L1/L2, and pack them: quantization fused into the packing pass.
   template <class X>
   static void quantize_panel(GemmCall& c, std::int64_t i, int rows, std::int8_t* qrows, a_t* dst) {
     const std::int64_t K = c.b.K;
