@@ -63,7 +63,8 @@ def host_array(
         raise ValueError(msg)
     if not x.dtype.isnative:
         x = x.astype(x.dtype.newbyteorder("="))
-    return np.ascontiguousarray(x)
+    # ascontiguousarray would turn a 0-d array into shape (1,); 0-d is contiguous already.
+    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
 
 
 def vector(x: Any, name: str, length: int, *, dtype: np.dtype | type = np.float32) -> np.ndarray:
