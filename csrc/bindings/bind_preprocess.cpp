@@ -18,8 +18,10 @@ namespace {
 using prep::Layout;
 using prep::OutKind;
 
-bool is_float32(const py::array& a) { return a.dtype().is(py::dtype::of<float>()); }
-bool is_float64(const py::array& a) { return a.dtype().is(py::dtype::of<double>()); }
+// dtype == comparison (not identity): a native-order dtype made by newbyteorder("=") is equal to
+// float64 without being the same object.
+bool is_float32(const py::array& a) { return a.dtype().equal(py::dtype::of<float>()); }
+bool is_float64(const py::array& a) { return a.dtype().equal(py::dtype::of<double>()); }
 
 Layout layout_of(const py::array& a, const char* name) {
   LEPTON_CHECK_ARG(a.ndim() == 2, name, ": expected a 2-D array, got ", a.ndim(), "-D");
@@ -45,10 +47,11 @@ py::tuple column_stats(const py::array& x) {
   const Layout layout = layout_of(x, "x");
   const auto rows = static_cast<std::int64_t>(x.shape(0));
   const auto cols = static_cast<std::int64_t>(x.shape(1));
+  const bool f32 = is_float32(x);
   prep::ColumnMoments m;
   {
-    py::gil_scoped_release release;
-    if (is_float32(x))
+    py::gil_scoped_release release;  // no Python API below this line
+    if (f32)
       m = prep::column_moments(static_cast<const float*>(x.data()), rows, cols, layout);
     else
       m = prep::column_moments(static_cast<const double*>(x.data()), rows, cols, layout);
@@ -59,10 +62,10 @@ py::tuple column_stats(const py::array& x) {
 
 OutKind out_kind(const py::array& out) {
   const py::dtype dt = out.dtype();
-  if (dt.is(py::dtype::of<float>())) return OutKind::f32;
-  if (dt.is(py::dtype::of<double>())) return OutKind::f64;
-  if (dt.is(py::dtype("float16"))) return OutKind::f16;
-  if (dt.is(py::dtype::of<std::int8_t>())) return OutKind::i8;
+  if (dt.equal(py::dtype::of<float>())) return OutKind::f32;
+  if (dt.equal(py::dtype::of<double>())) return OutKind::f64;
+  if (dt.equal(py::dtype("float16"))) return OutKind::f16;
+  if (dt.equal(py::dtype::of<std::int8_t>())) return OutKind::i8;
   fail_arg("out: expected dtype float32, float64, float16 or int8, got ", std::string(py::str(dt)));
 }
 
@@ -93,8 +96,9 @@ void apply(const py::array& x, py::array& out, const py::array& fill, const py::
                             coef(mul, "mul", cols),       replace_inf};
   void* o = out.mutable_data();
   const auto mode = static_cast<prep::StreamMode>(stream);
-  py::gil_scoped_release release;
-  if (is_float32(x))
+  const bool f32 = is_float32(x);
+  py::gil_scoped_release release;  // no Python API below this line
+  if (f32)
     prep::apply_columns(static_cast<const float*>(x.data()), o, kind, rows, cols, layout, c, mode);
   else
     prep::apply_columns(static_cast<const double*>(x.data()), o, kind, rows, cols, layout, c, mode);

@@ -138,6 +138,9 @@ class ColumnStats:
 
 def _matrix(x: Any, name: str = "x") -> np.ndarray:
     """A float32/float64 2-D array in C or Fortran order (other strides copied to C order)."""
+    if isinstance(x, np.ndarray) and not x.dtype.isnative:
+        # host_array compares dtypes before it fixes the byte order: fix it first (keeps order).
+        x = x.astype(x.dtype.newbyteorder("="))
     if isinstance(x, np.ndarray) and x.ndim == 2 and x.flags.f_contiguous:
         # Read column-major data in place: validate its C-ordered transpose, turn it back.
         t = host_array(x.T, name, dtypes=_IN_DTYPES, ndim=2, allow_empty=True, hint=_INT_HINT)
@@ -171,7 +174,8 @@ def column_stats(x: Any) -> ColumnStats:
 
 def _check_stats(stats: Any, name: str, n_columns: int | None = None) -> ColumnStats:
     if not isinstance(stats, ColumnStats):
-        msg = f"{name}: expected a ColumnStats (from lepton.ops.column_stats), got {type(stats).__name__}"
+        kind = type(stats).__name__
+        msg = f"{name}: expected a ColumnStats (from lepton.ops.column_stats), got {kind}"
         raise TypeError(msg)
     if n_columns is not None and stats.n_columns != n_columns:
         msg = f"{name}: has {stats.n_columns} columns, expected {n_columns} (the columns of x)"
