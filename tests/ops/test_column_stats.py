@@ -52,14 +52,19 @@ def assert_stats_match(stats: ColumnStats, x, *, ulps=64):
     assert stats.n_rows == x.shape[0]
     mean, var = exact_moments(x)
     has = ref["count"] > 0
-    assert np.isnan(stats.mean[~has]).all() and (stats.m2[~has] == 0).all()
+    assert np.isnan(stats.mean[~has]).all()
+    assert (stats.m2[~has] == 0).all()
     sd = np.sqrt(var[has])
     # Chan merges are first-order sensitive to the means' rounding: error ~ eps·|mean|/std.
     kappa = 1 + np.abs(mean[has]) / np.where(sd > 0, sd, 1)
-    np.testing.assert_array_less(np.abs(stats.mean[has] - mean[has]), ulps * EPS * (np.abs(mean[has]) + sd) + 1e-300)
+    np.testing.assert_array_less(
+        np.abs(stats.mean[has] - mean[has]), ulps * EPS * (np.abs(mean[has]) + sd) + 1e-300
+    )
     # the rounding of the mean alone gives a variance of order (eps·mean)² (constant columns)
     floor = (ulps * EPS * np.abs(mean[has])) ** 2 + 1e-300
-    np.testing.assert_array_less(np.abs(stats.var[has] - var[has]), ulps * EPS * kappa * var[has] + floor)
+    np.testing.assert_array_less(
+        np.abs(stats.var[has] - var[has]), ulps * EPS * kappa * var[has] + floor
+    )
 
 
 @pytest.mark.parametrize("rows", ROWS)
@@ -115,7 +120,9 @@ def test_nan_inf_patterns(order):
     np.testing.assert_array_equal(s.var[2:], [0.25, 1.0, 0.0])
     np.testing.assert_array_equal(s.min[2:], [1.0, 7.0, 5.0])
     np.testing.assert_array_equal(s.max[2:], [2.0, 9.0, 5.0])
-    assert np.isnan(s.mean[:2]).all() and np.isnan(s.min[:2]).all() and np.isnan(s.var[:2]).all()
+    assert np.isnan(s.mean[:2]).all()
+    assert np.isnan(s.min[:2]).all()
+    assert np.isnan(s.var[:2]).all()
 
 
 def test_float32_constant_column_is_exact():
@@ -167,7 +174,9 @@ def test_merge_random_splits(seed):
     rng = np.random.default_rng(seed)
     n, d = int(rng.integers(2, 400)), int(rng.integers(1, 70))
     x = make_data(rng, (n, d), np.float32 if seed % 2 else np.float64, nan=0.1)
-    cuts = np.sort(rng.choice(np.arange(1, n), size=min(n - 1, int(rng.integers(1, 6))), replace=False))
+    cuts = np.sort(
+        rng.choice(np.arange(1, n), size=min(n - 1, int(rng.integers(1, 6))), replace=False)
+    )
     parts = np.split(x, cuts)
     merged = column_stats(parts[0])
     for part in parts[1:]:
@@ -184,7 +193,8 @@ def test_merge_with_empty_columns_on_either_side():
     assert_same_stats(merged, column_stats(x), x)
     both_empty = merge_stats(column_stats(c), column_stats(c))
     np.testing.assert_array_equal(both_empty.count, [0, 0])
-    assert np.isnan(both_empty.mean).all() and np.isnan(both_empty.min).all()
+    assert np.isnan(both_empty.mean).all()
+    assert np.isnan(both_empty.min).all()
 
 
 @settings(max_examples=60, deadline=None)
@@ -247,7 +257,9 @@ def test_rejects_wrong_ndim(shape):
 
 @pytest.mark.parametrize("shape", [(0, 3), (3, 0)])
 def test_rejects_empty(shape):
-    with pytest.raises(ValueError, match=r"x: expected a non-empty array, got shape \(%d, %d\)" % shape):
+    with pytest.raises(
+        ValueError, match=rf"x: expected a non-empty array, got shape \({shape[0]}, {shape[1]}\)"
+    ):
         column_stats(np.ones(shape, dtype=np.float32))
     with pytest.raises(ValueError, match="non-empty"):
         column_stats(np.asfortranarray(np.ones(shape, dtype=np.float32)))

@@ -243,7 +243,7 @@ def _out_dtype_option(out_dtype: Any) -> np.dtype | None:
     try:
         dtype = np.dtype(out_dtype)
     except TypeError:
-        dtype = None
+        dtype = np.dtype(object)  # (never np.dtype(None): that is float64)
     if dtype not in _OUT_DTYPES:
         names = ", ".join(str(d) for d in _OUT_DTYPES)
         msg = f"out_dtype: expected one of {names} or None (the input's dtype), got {out_dtype!r}"
