@@ -59,6 +59,8 @@ class Tile {
   ApplyTile view_{};
 };
 
+// Items are taken from the end of the array backwards. The statistics pass reads front to back,
+// so when it just ran, the end of the array is what is still in the last-level cache.
 template <class T, class C>
 void run(const ApplyFn<T> fn, const T* x, char* out, i64 esize, i64 rows, i64 cols, Layout layout,
          const ColumnCoefs& coefs, bool stream) {
@@ -73,7 +75,8 @@ void run(const ApplyFn<T> fn, const T* x, char* out, i64 esize, i64 rows, i64 co
     const i64 items = (rows + rows_per_item - 1) / rows_per_item;
 #pragma omp parallel for num_threads(static_cast<int>(std::min<i64>(num_threads(), items))) \
     schedule(dynamic, 1)
-    for (i64 item = 0; item < items; ++item) {
+    for (i64 step = 0; step < items; ++step) {
+      const i64 item = items - 1 - step;  // backwards, see above
       const i64 r0 = item * rows_per_item;
       const i64 n = std::min(rows, r0 + rows_per_item) - r0;
       fn(x + r0 * cols, out + r0 * cols * esize, n * cols, 0, tile.view());
@@ -89,7 +92,8 @@ void run(const ApplyFn<T> fn, const T* x, char* out, i64 esize, i64 rows, i64 co
     for (int t = 0; t < threads; ++t)
       tiles.push_back(std::make_unique<Tile<C>>(kMaxVectorLanes, coefs.replace_inf, stream));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (i64 item = 0; item < items; ++item) {
+    for (i64 step = 0; step < items; ++step) {
+      const i64 item = items - 1 - step;  // backwards, see above
       const i64 c = item / per_col;
       const i64 r0 = (item % per_col) * rows_per_item;
       const i64 n = std::min(rows, r0 + rows_per_item) - r0;
