@@ -258,6 +258,22 @@ def test_non_contiguous_input_is_copied():
     assert_matches_reference(view, preprocess(view, clip_sigma=1.0), clip_sigma=1.0)
 
 
+def test_out_is_reused_and_may_be_x_itself():
+    rng = np.random.default_rng(18)
+    x = make_data(rng, (300, 12), np.float32)
+    expected = preprocess(x, clip_sigma=2.0)
+    buffer = np.full_like(x, 7.0)
+    assert preprocess(x, clip_sigma=2.0, out=buffer) is buffer
+    np.testing.assert_array_equal(buffer, expected)
+    inplace = x.copy()
+    preprocess(inplace, column_stats(x), clip_sigma=2.0, out=inplace)
+    np.testing.assert_array_equal(inplace, expected)
+    q = np.empty(x.shape, np.int8)
+    q_out, _ = preprocess(x, out_dtype=np.int8, out=q)
+    assert q_out is q
+    np.testing.assert_array_equal(q, preprocess(x, out_dtype=np.int8)[0])
+
+
 # --- float16 and int8 casts ------------------------------------------------------------------
 
 
@@ -436,6 +452,42 @@ def test_rejects_int8_without_impute():
         preprocess(X, impute=None, out_dtype=np.int8)
 
 
+def test_rejects_out_that_is_not_an_array():
+    with pytest.raises(TypeError, match="out: expected a numpy array"):
+        preprocess(X, out=[[0.0] * 3] * 4)
+
+
+def test_rejects_out_of_the_wrong_dtype():
+    with pytest.raises(TypeError, match="out: expected dtype float16"):
+        preprocess(X, out_dtype=np.float16, out=np.empty((4, 3), np.float32))
+
+
+def test_rejects_out_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"out: expected shape \(4, 3\)"):
+        preprocess(X, out=np.empty((3, 4), np.float32))
+
+
+def test_rejects_out_of_the_wrong_order():
+    with pytest.raises(ValueError, match="out: expected a C-contiguous array"):
+        preprocess(X, out=np.empty((4, 3), np.float32, order="F"))
+    with pytest.raises(ValueError, match="out: expected a F-contiguous array"):
+        preprocess(np.asfortranarray(X), out=np.empty((4, 3), np.float32))
+
+
+def test_rejects_read_only_out():
+    out = np.empty((4, 3), np.float32)
+    out.setflags(write=False)
+    with pytest.raises(ValueError, match="out: array is read-only"):
+        preprocess(X, out=out)
+
+
+def test_rejects_out_overlapping_x():
+    buffer = np.ones(13, np.float32)
+    x, out = buffer[:12].reshape(4, 3), buffer[1:].reshape(4, 3)
+    with pytest.raises(ValueError, match="out: overlaps x"):
+        preprocess(x, out=out)
+
+
 def test_options_are_checked_before_the_stats_pass(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("column_stats ran before the options were validated")
@@ -444,6 +496,8 @@ def test_options_are_checked_before_the_stats_pass(monkeypatch):
     monkeypatch.setattr(sys.modules["lepton.ops.preprocess"], "column_stats", fail)
     with pytest.raises(ValueError, match="scale"):
         preprocess(X, scale="bad")
+    with pytest.raises(ValueError, match="out:"):
+        preprocess(X, out=np.empty((1, 1), np.float32))
 
 
 def test_binding_rechecks_shapes_and_dtypes():

@@ -411,17 +411,51 @@ def _warn_empty(columns: np.ndarray, fill_option: str | float | None) -> None:
     warnings.warn(msg, EmptyColumnWarning, stacklevel=4)
 
 
-def apply_plan(x: Any, plan: PreprocessPlan) -> np.ndarray:
-    """Run the fused apply pass of ``plan`` over ``x`` (one read, one write)."""
+def _output(arr: np.ndarray, dtype: np.dtype, out: Any) -> np.ndarray:
+    """A new array like ``arr`` (same order), or ``out`` checked to be a valid destination."""
+    order = "F" if arr.flags.f_contiguous and not arr.flags.c_contiguous else "C"
+    if out is None:
+        return np.empty(arr.shape, dtype=dtype, order=order)
+    if not isinstance(out, np.ndarray):
+        msg = f"out: expected a numpy array, got {type(out).__name__}"
+        raise TypeError(msg)
+    if out.dtype != dtype:
+        msg = f"out: expected dtype {dtype} (the output dtype), got {out.dtype}"
+        raise TypeError(msg)
+    if out.shape != arr.shape:
+        msg = f"out: expected shape {arr.shape}, got {out.shape}"
+        raise ValueError(msg)
+    if not (out.flags.c_contiguous if order == "C" else out.flags.f_contiguous):
+        msg = f"out: expected a {order}-contiguous array (the order of x)"
+        raise ValueError(msg)
+    if not out.flags.writeable:
+        msg = "out: array is read-only"
+        raise ValueError(msg)
+    same_buffer = out.ctypes.data == arr.ctypes.data and out.dtype.itemsize == arr.dtype.itemsize
+    if np.may_share_memory(out, arr) and not same_buffer:
+        # Elementwise in place is safe; a shifted or narrower overlap would read written values.
+        msg = "out: overlaps x without being x itself"
+        raise ValueError(msg)
+    return out
+
+
+def apply_plan(x: Any, plan: PreprocessPlan, *, out: np.ndarray | None = None) -> np.ndarray:
+    """Run the fused apply pass of ``plan`` over ``x`` (one read, one write).
+
+    ``out``: an array to write into (dtype, shape and order of the result; may be ``x`` itself
+    for in-place work). Reusing one spares the operating system's zeroing of fresh pages, which
+    for large arrays costs about as much as the pass itself.
+    """
     arr = _matrix(x)
     if arr.shape[1] != plan.n_columns:
         msg = f"x: has {arr.shape[1]} columns, expected {plan.n_columns} (the columns of the stats)"
         raise ValueError(msg)
     dtype = plan.out_dtype if plan.out_dtype is not None else arr.dtype
-    order = "F" if arr.flags.f_contiguous and not arr.flags.c_contiguous else "C"
-    out = np.empty(arr.shape, dtype=dtype, order=order)
-    _core.prep_apply(arr, out, plan.fill, plan.lo, plan.hi, plan.center, plan.mul, plan.replace_inf)
-    return out
+    result = _output(arr, np.dtype(dtype), out)
+    _core.prep_apply(
+        arr, result, plan.fill, plan.lo, plan.hi, plan.center, plan.mul, plan.replace_inf
+    )
+    return result
 
 
 def preprocess(
@@ -432,6 +466,7 @@ def preprocess(
     clip_sigma: float | None = None,
     scale: str | None = "standard",
     out_dtype: Any = np.float32,
+    out: np.ndarray | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Impute → clip → scale → cast ``x`` in one fused pass (two with ``stats=None``).
 
@@ -442,6 +477,8 @@ def preprocess(
         clip_sigma: clip to ``mean ± clip_sigma·std``; ``None`` for no clipping.
         scale: ``"standard"`` ((x − mean) / std), ``"minmax"`` (clipped range to [0, 1]) or None.
         out_dtype: float32, float16, float64, int8, or None for the input's dtype.
+        out: optional destination (the result's dtype, shape and order; may be ``x`` itself).
+            Reusing a buffer across calls spares the zeroing of fresh pages by the OS.
 
     Returns:
         The transformed array; for ``out_dtype=np.int8`` a tuple ``(q, scale)`` with
@@ -451,12 +488,14 @@ def preprocess(
     """
     arr = _matrix(x)
     options = _Options.from_args(impute, clip_sigma, scale, out_dtype)  # before any pass
+    if out is not None:
+        _output(arr, options.out_dtype or arr.dtype, out)
     if stats is None:
         stats = column_stats(arr)
     else:
         _check_stats(stats, "stats", arr.shape[1])
     plan = _plan(stats, options, warn=True)
-    out = apply_plan(arr, plan)
+    result = apply_plan(arr, plan, out=out)
     if plan.quant_scale is not None:
-        return out, plan.quant_scale.copy()
-    return out
+        return result, plan.quant_scale.copy()
+    return result

@@ -7,7 +7,10 @@ arithmetic like lepton's. numba runs on lepton's thread count; numpy's reduction
 single-threaded by design.
 
 Cases: ``fit_transform`` (both passes: statistics, then apply) and ``transform`` (the apply pass
-alone, statistics known — ``Preprocessor.transform``).
+alone, statistics known — ``Preprocessor.transform``), each allocating its output like numpy
+does; and ``fit_transform_out``, lepton and numba writing into a reused output buffer. For large
+arrays the OS zeroing the fresh output pages costs about as much as the apply pass itself, the
+same for every implementation, so the ``_out`` case is the kernel-against-kernel comparison.
 """
 
 from __future__ import annotations
@@ -120,11 +123,14 @@ class NumbaFused:
             (1.0 / std).astype(f32),
         )
 
-    def transform(self, x: np.ndarray, coefficients: tuple[np.ndarray, ...]) -> np.ndarray:
-        return self.apply_kernel(x, *coefficients, np.empty(x.shape, dtype=np.float32))
+    def transform(
+        self, x: np.ndarray, coefficients: tuple[np.ndarray, ...], out: np.ndarray | None = None
+    ) -> np.ndarray:
+        out = np.empty(x.shape, dtype=np.float32) if out is None else out
+        return self.apply_kernel(x, *coefficients, out)
 
-    def fit_transform(self, x: np.ndarray) -> np.ndarray:
-        return self.transform(x, self.coefficients(x))
+    def fit_transform(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return self.transform(x, self.coefficients(x), out)
 
 
 # --- cases ----------------------------------------------------------------------------------
@@ -167,13 +173,24 @@ def cases(size: str = "small") -> list[Case]:
         work_bytes=2.0 * x.nbytes,  # read + write
         notes="apply pass alone, statistics known (Preprocessor.transform)",
     )
+    reused = np.empty_like(x)
+    into_out = Case(
+        suite="preprocess",
+        name="fit_transform_out",
+        params=params,
+        impls=[Impl("lepton", lambda: preprocess(x, **options, out=reused), is_lepton=True)],
+        work_bytes=3.0 * x.nbytes,
+        notes="both passes, writing into a reused output buffer (no fresh-page zeroing)",
+        skipped={"numpy": "its ufunc chain has no single fused out="},
+    )
     try:
         fused = NumbaFused()
     except ImportError:
-        for case in (both, apply_only):
+        for case in (both, apply_only, into_out):
             case.skipped["numba fused"] = "numba is not installed"
     else:
         coefs = fused.coefficients(x)
         both.impls.append(Impl("numba fused", lambda: fused.fit_transform(x)))
         apply_only.impls.append(Impl("numba fused", lambda: fused.transform(x, coefs)))
-    return [both, apply_only]
+        into_out.impls.append(Impl("numba fused", lambda: fused.fit_transform(x, out=reused)))
+    return [both, apply_only, into_out]
