@@ -17,7 +17,9 @@ namespace {
 
 using i64 = std::int64_t;
 
-constexpr i64 kItemBytes = i64{1} << 20;
+// Work item size. At least a 2 MiB huge page of output, so that two threads rarely fault on (and
+// wait for the kernel to zero) the same fresh page of a newly allocated output.
+constexpr i64 kItemBytes = i64{4} << 20;
 // Outputs above this size go around the caches (non-temporal stores): they cannot stay cached
 // anyway, and skipping the read-for-ownership of each output line saves memory traffic.
 constexpr i64 kStreamBytes = i64{16} << 20;
