@@ -194,10 +194,10 @@ inline typename DoubleSlice<V>::type as_double(const V& v, int part) {
   }
 }
 
-// Lanes per group: enough independent accumulators to hide latency, few enough that they stay in
-// registers (32 zmm on AVX-512, 16 ymm/xmm below). For float input on AVX-512 a group is 64 lanes,
-// so a typical 64-column row is read front to back.
-constexpr int kGroup = kVectorBytes == 64 ? 4 : 2;
+// Vectors per group: enough independent accumulators to hide latency, few enough that they stay in
+// registers — a group of float lanes holds 3 + 2·2 accumulators and 1 + 2 shifts per vector, so 4
+// fit in 32 zmm (64 float lanes: a typical row read front to back) but only 1 in 16 ymm/xmm.
+constexpr int kGroup = kVectorBytes == 64 ? 2 : 1;
 // Rows per block: a group's share of the block stays in L1 between its two passes.
 constexpr i64 kBlockBytes = 24 * 1024;
 
@@ -285,8 +285,10 @@ inline void stats_group(const typename Lanes<V>::elem* x, i64 rows, i64 ld, cons
       const auto finite = is_finite(v);
       // cond ? acc op v : acc compiles to one merge-masked instruction on AVX-512.
       cnt[g] = finite ? cnt[g] + one : cnt[g];
-      mn[g] = finite ? (v < mn[g] ? v : mn[g]) : mn[g];
-      mx[g] = finite ? (v > mx[g] ? v : mx[g]) : mx[g];
+      // min/max of (finite ? v : ±inf): one blend and one vminps/vmaxps each.
+      const V low = finite ? v : inf, high = finite ? v : -inf;
+      mn[g] = low < mn[g] ? low : mn[g];
+      mx[g] = high > mx[g] ? high : mx[g];
       const V kept = finite ? v : shift[g];
 #pragma GCC unroll 4
       for (int q = 0; q < P; ++q) {
