@@ -195,8 +195,8 @@ inline typename DoubleSlice<V>::type as_double(const V& v, int part) {
 }
 
 // Vectors per group: enough independent accumulators to hide latency, few enough that they stay in
-// registers — a group of float lanes holds 3 + 2·2 accumulators and 1 + 2 shifts per vector, so 4
-// fit in 32 zmm (64 float lanes: a typical row read front to back) but only 1 in 16 ymm/xmm.
+// registers. A float vector carries 3 + 2·2 accumulators and 1 + 2 shifts, so 2 per group fit in
+// 32 zmm and 1 in 16 ymm/xmm (a spilled accumulator is a loop-carried store-load, far slower).
 constexpr int kGroup = kVectorBytes == 64 ? 2 : 1;
 // Rows per block: a group's share of the block stays in L1 between its two passes.
 constexpr i64 kBlockBytes = 24 * 1024;
