@@ -282,3 +282,10 @@ def test_merge_rejects_bad_arguments():
 def test_binding_rechecks_layout():
     with pytest.raises(ValueError, match="contiguous"):
         _core.prep_column_stats(np.ones((4, 6), dtype=np.float32)[:, ::2])
+
+
+def test_isa_cap_switches_the_kernel_set():
+    expected = {"scalar": "baseline", "avx2": "avx2", "avx_vnni": "avx2", "avx512_vnni": "avx512"}
+    for isa in ISAS:
+        with lepton.isa(isa):
+            assert _core.prep_kernel_isa() == expected[isa]

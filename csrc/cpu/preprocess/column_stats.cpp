@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <numeric>
 
 #include "common/isa.hpp"
 #include "common/threads.hpp"
@@ -18,7 +19,8 @@ namespace {
 using i64 = std::int64_t;
 
 constexpr i64 kItemBytes = i64{4} << 20;
-// Narrow row-major data is viewed as rows of k·cols lanes so that vectors are filled.
+// Narrow row-major data is viewed as rows of k·cols lanes so that vectors are filled: at least
+// kMinRowLanes lanes, and a multiple of kMaxVectorLanes when that costs at most 16 rows per view row.
 constexpr i64 kMinRowLanes = 32;
 // Column-major data: each column is viewed as rows of this many lanes.
 constexpr i64 kColumnLanes = 32;
@@ -85,7 +87,11 @@ Plan make_plan(i64 rows, i64 cols, Layout layout) {
   Plan p{};
   const i64 elem = static_cast<i64>(sizeof(T));
   if (layout == Layout::row_major) {
-    const i64 k = cols < kMinRowLanes ? (kMinRowLanes + cols - 1) / cols : 1;
+    i64 k = 1;
+    if (cols < kMinRowLanes) {
+      k = kMaxVectorLanes / std::gcd<i64, i64>(cols, kMaxVectorLanes);  // k·cols % 16 == 0
+      while (k * cols < kMinRowLanes) k *= 2;
+    }
     p.lanes = k * cols;
     p.view_rows = rows / k;
     p.tail = rows % k;
