@@ -198,7 +198,8 @@ inline typename DoubleSlice<V>::type as_double(const V& v, int part) {
 // registers. A float vector carries 3 + 2·2 accumulators and 1 + 2 shifts, so 2 per group fit in
 // 32 zmm and 1 in 16 ymm/xmm (a spilled accumulator is a loop-carried store-load, far slower).
 constexpr int kGroup = kVectorBytes == 64 ? 2 : 1;
-// Rows per block: a group's share of the block stays in L1 between its two passes.
+// Rows per block: a group's share of a block stays in L1 for a second pass (lanes without
+// history), and the per-block merge (a division per lane) is spread over ~200 rows.
 constexpr i64 kBlockBytes = 24 * 1024;
 
 // Chan et al.'s pairwise update: folds a block's (count, mean, m2, min, max) into acc, the block
