@@ -46,6 +46,8 @@ def host_array(
     if x.dtype == object:
         msg = f"{name}: expected a numeric array, got dtype object"
         raise TypeError(msg)
+    if not x.dtype.isnative:  # before the dtype check: '>f4' is float32 to the user
+        x = x.astype(x.dtype.newbyteorder("="))
     if dtypes is not None:
         allowed = [np.dtype(d) for d in dtypes]
         if x.dtype not in allowed:
@@ -61,8 +63,6 @@ def host_array(
     if not allow_empty and x.size == 0:
         msg = f"{name}: expected a non-empty array, got shape {x.shape}"
         raise ValueError(msg)
-    if not x.dtype.isnative:
-        x = x.astype(x.dtype.newbyteorder("="))
     # ascontiguousarray would turn a 0-d array into shape (1,); 0-d is contiguous already.
     return x if x.flags.c_contiguous else np.ascontiguousarray(x)
 

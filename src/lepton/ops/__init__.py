@@ -6,12 +6,19 @@ Every op validates its arguments before launching anything and raises ``TypeErro
 
 from lepton._configs import config_table, config_table_hash
 from lepton.ops.gemm import MAX_K, PackedLinear, int8_gemm, linear_int8, pack_weights
-from lepton.ops.preprocess import ColumnStats, column_stats, merge_stats, preprocess
+from lepton.ops.preprocess import (
+    ColumnStats,
+    EmptyColumnWarning,
+    column_stats,
+    merge_stats,
+    preprocess,
+)
 from lepton.ops.quant import dequantize, quantize
 
 __all__ = [
     "MAX_K",
     "ColumnStats",
+    "EmptyColumnWarning",
     "PackedLinear",
     "column_stats",
     "config_table",

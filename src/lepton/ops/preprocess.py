@@ -1,17 +1,163 @@
-"""Fused preprocessing ops (placeholder: the preprocess area replaces this module)."""
+"""Fused tabular preprocessing in two passes over the data, whatever the steps asked.
+
+1. :func:`column_stats` reads the data once: per column the count of finite values, their mean,
+   M2 (sum of squared deviations), min and max, in float64 — mergeable with :func:`merge_stats`
+   (Chan et al.), so batches and partitions combine exactly.
+2. :func:`preprocess` reads it once more and writes the result once: impute → clip → scale →
+   cast, one fused kernel whose steps are per-column coefficients planned here from the stats.
+
+Semantics (each one tested in ``tests/ops/test_preprocess.py``):
+
+* **Order** is impute, then clip, then scale — what a scikit-learn ``Pipeline(SimpleImputer,
+  clipper, scaler)`` does. The fill value is in input units and is treated as data: a constant
+  fill outside the clip bounds is clipped.
+* **Statistics come from the finite input values.** Imputed values do not shrink the variance and
+  clipped values do not move the mean: ``scale="standard"`` uses the mean and std of the observed
+  data (so the output is exactly the ``StandardScaler`` of the observed data, and not exactly unit
+  variance when values were clipped or imputed). ``scale="minmax"`` maps the clipped range
+  ``[max(min, lo), min(max, hi)]`` to ``[0, 1]``, exactly — clipping is monotone, so the range of
+  the clipped data is known from the stats.
+* **±Inf is an outlier, not a value**: excluded from the stats; clipped to the bound when
+  clipping; otherwise replaced like NaN (imputed, or NaN when ``impute=None``). So the output of
+  a float dtype never holds ±Inf (float16 aside: values past ±65504 overflow, as in numpy).
+* ``impute=None`` keeps NaN as NaN.
+* ``clip_sigma=k`` clips to ``mean ± k·std`` (std with ddof=0).
+* A **constant column** (max == min) scales to exactly 0, like ``StandardScaler`` (which uses a
+  scale of 1) and ``MinMaxScaler``.
+* A column **without finite values** has no statistics: it is reported with
+  :class:`EmptyColumnWarning` and comes out as the fill value (0 for ``impute="mean"``), or NaN
+  with ``impute=None``.
+* ``out_dtype=np.int8`` returns ``(q, scale)``: symmetric per-column scales fixed from the stats
+  (the largest magnitude the transformed, clipped data can take), ``q = round(y / scale)`` to
+  nearest even, saturating at ±127 for values outside the fitted range. It needs an ``impute``
+  (NaN has no int8 code).
+* Arithmetic runs in float32 for float32 input and float32/float16/int8 output (the precision
+  ``StandardScaler.transform`` uses on float32 data), in float64 otherwise; coefficients are
+  planned in float64.
+* Inputs must be float32 or float64 (integers raise ``TypeError``: ops never convert silently).
+  C- and Fortran-ordered arrays are read in place and the output keeps the input's order; other
+  strides are copied to C order first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lepton import _core
+from lepton.ops.preprocess_plan import (
+    EmptyColumnWarning,
+    Options,
+    PreprocessPlan,
+    make_plan,
+    plan_from_options,
+)
+from lepton.ops.preprocess_stats import (
+    ColumnStats,
+    check_stats,
+    column_stats,
+    host_matrix,
+    merge_stats,
+)
+
+__all__ = [
+    "ColumnStats",
+    "EmptyColumnWarning",
+    "PreprocessPlan",
+    "apply_plan",
+    "column_stats",
+    "make_plan",
+    "merge_stats",
+    "preprocess",
+]
 
 
-class ColumnStats:
-    pass
+def _output(arr: np.ndarray, dtype: np.dtype, out: Any) -> np.ndarray:
+    """A new array like ``arr`` (same order), or ``out`` checked to be a valid destination."""
+    order = "F" if arr.flags.f_contiguous and not arr.flags.c_contiguous else "C"
+    if out is None:
+        return np.empty(arr.shape, dtype=dtype, order=order)
+    if not isinstance(out, np.ndarray):
+        msg = f"out: expected a numpy array, got {type(out).__name__}"
+        raise TypeError(msg)
+    if out.dtype != dtype:
+        msg = f"out: expected dtype {dtype} (the output dtype), got {out.dtype}"
+        raise TypeError(msg)
+    if out.shape != arr.shape:
+        msg = f"out: expected shape {arr.shape}, got {out.shape}"
+        raise ValueError(msg)
+    if not (out.flags.c_contiguous if order == "C" else out.flags.f_contiguous):
+        msg = f"out: expected a {order}-contiguous array (the order of x)"
+        raise ValueError(msg)
+    if not out.flags.writeable:
+        msg = "out: array is read-only"
+        raise ValueError(msg)
+    same_buffer = out.ctypes.data == arr.ctypes.data and out.dtype.itemsize == arr.dtype.itemsize
+    if np.may_share_memory(out, arr) and not same_buffer:
+        # Elementwise in place is safe; a shifted or narrower overlap would read written values.
+        msg = "out: overlaps x without being x itself"
+        raise ValueError(msg)
+    return out
 
 
-def column_stats(*args, **kwargs):
-    raise NotImplementedError
+def apply_plan(x: Any, plan: PreprocessPlan, *, out: np.ndarray | None = None) -> np.ndarray:
+    """Run the fused apply pass of ``plan`` over ``x`` (one read, one write).
+
+    ``out``: an array to write into (dtype, shape and order of the result; may be ``x`` itself
+    for in-place work). Reusing one spares the operating system's zeroing of fresh pages, which
+    for large arrays costs about as much as the pass itself.
+    """
+    arr = host_matrix(x)
+    if arr.shape[1] != plan.n_columns:
+        msg = f"x: has {arr.shape[1]} columns, expected {plan.n_columns} (the columns of the stats)"
+        raise ValueError(msg)
+    dtype = plan.out_dtype if plan.out_dtype is not None else arr.dtype
+    result = _output(arr, np.dtype(dtype), out)
+    _core.prep_apply(
+        arr, result, plan.fill, plan.lo, plan.hi, plan.center, plan.mul, plan.replace_inf
+    )
+    return result
 
 
-def merge_stats(*args, **kwargs):
-    raise NotImplementedError
+def preprocess(
+    x: Any,
+    stats: ColumnStats | None = None,
+    *,
+    impute: str | float | None = "mean",
+    clip_sigma: float | None = None,
+    scale: str | None = "standard",
+    out_dtype: Any = np.float32,
+    out: np.ndarray | None = None,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Impute → clip → scale → cast ``x`` in one fused pass (two with ``stats=None``).
 
+    Args:
+        x: float32 or float64, 2-D (C or Fortran order; the output keeps it).
+        stats: statistics to use (e.g. of the training data); ``None`` computes them from ``x``.
+        impute: ``"mean"``, ``"zero"``, a finite constant, or ``None`` (NaN stays NaN).
+        clip_sigma: clip to ``mean ± clip_sigma·std``; ``None`` for no clipping.
+        scale: ``"standard"`` ((x − mean) / std), ``"minmax"`` (clipped range to [0, 1]) or None.
+        out_dtype: float32, float16, float64, int8, or None for the input's dtype.
+        out: optional destination (the result's dtype, shape and order; may be ``x`` itself).
+            Reusing a buffer across calls spares the zeroing of fresh pages by the OS.
 
-def preprocess(*args, **kwargs):
-    raise NotImplementedError
+    Returns:
+        The transformed array; for ``out_dtype=np.int8`` a tuple ``(q, scale)`` with
+        ``q * scale`` ≈ the float result (``scale``: float32, one per column).
+
+    See the module docstring for the exact semantics (order, Inf, constant and empty columns).
+    """
+    arr = host_matrix(x)
+    options = Options.from_args(impute, clip_sigma, scale, out_dtype)  # before any pass
+    if out is not None:
+        _output(arr, options.out_dtype or arr.dtype, out)
+    if stats is None:
+        stats = column_stats(arr)
+    else:
+        check_stats(stats, "stats", arr.shape[1])
+    plan = plan_from_options(stats, options, warn=True)
+    result = apply_plan(arr, plan, out=out)
+    if plan.quant_scale is not None:
+        return result, plan.quant_scale.copy()
+    return result
