@@ -48,9 +48,11 @@ auto dispatch_dtype(const py::array& x, Fn fn) {
   fail_arg("X: expected dtype float32 or float64, got ", std::string(py::str(x.dtype())));
 }
 
-py::tuple gram_py(const py::array& x) {
-  pca::GramResult r = dispatch_dtype(
-      x, [](const auto* p, std::int64_t n, std::int64_t d) { return pca::centred_gram(p, n, d); });
+py::tuple gram_py(const py::array& x, bool float64_accumulate) {
+  const auto acc = float64_accumulate ? pca::Accumulate::float64 : pca::Accumulate::input;
+  pca::GramResult r = dispatch_dtype(x, [acc](const auto* p, std::int64_t n, std::int64_t d) {
+    return pca::centred_gram(p, n, d, acc);
+  });
   const auto d = static_cast<py::ssize_t>(r.mean.size());
   return py::make_tuple(r.n, to_numpy(std::move(r.mean), {d}), to_numpy(std::move(r.gram), {d, d}),
                         r.finite);
@@ -68,14 +70,16 @@ py::tuple moments_py(const py::array& x) {
 }  // namespace
 
 void register_pca(py::module_& m) {
-  m.def("centred_gram", &gram_py, py::arg("x"),
+  m.def("centred_gram", &gram_py, py::arg("x"), py::arg("float64_accumulate") = true,
         "(n, mean, gram, finite) of a C-contiguous float32/float64 matrix: gram is "
-        "sum_i (x_i - mean)(x_i - mean)^T in float64.");
+        "sum_i (x_i - mean)(x_i - mean)^T in float64. float64_accumulate=False sums each block "
+        "of rows in the input precision (float32: faster, less accurate).");
   m.def("column_moments", &moments_py, py::arg("x"),
         "(n, mean, m2, finite): per-column mean and sum of squared deviations, in float64.");
   m.def("gram_variant", [](bool is_double) { return std::string(pca::gram_variant(is_double)); },
         py::arg("is_double"), "Kernel variant (ISA) the Gram pass uses now for the dtype.");
-  m.attr("gram_block_rows") = pca::kBlockRows;
+  m.def("gram_block_rows", &pca::gram_block_rows, py::arg("d"),
+        "Rows per block (float32 accumulation span) of centred_gram for d columns.");
 }
 
 }  // namespace lepton

@@ -110,8 +110,40 @@ def test_full_rank_round_trip_is_identity():
     np.testing.assert_allclose(pca.inverse_transform(pca.transform(x)), x, atol=1e-10)
 
 
-def test_large_mean_float32_stays_accurate():
-    # |mean| / spread ≈ 1e4: explained variance against the float64 exact solution.
+def test_float32_wide_spectrum_matches_sklearn_with_float64_gram(monkeypatch):
+    # λ₁/λ_k = 400 > _FAST_GRAM_MAX_SPREAD: the fast float32-block Gram is recomputed in float64.
+    import lepton.estimators.pca as mod
+
+    calls = []
+    real = mod.gram_checked
+    monkeypatch.setattr(mod, "_FAST_GRAM_MIN", 0)
+    monkeypatch.setattr(mod, "gram_checked", lambda *a: calls.append(a[2]) or real(*a))
+    x = _separated(np.random.default_rng(0), 500, 12, np.float32)
+    ours = PCA(12, solver="covariance").fit(x)
+    _assert_matches_sklearn(ours, SkPCA(12, svd_solver="full").fit(x))
+    assert calls == ["input", "float64"]
+
+
+def test_float32_narrow_spectrum_keeps_the_fast_gram(monkeypatch):
+    import lepton.estimators.pca as mod
+
+    calls = []
+    real = mod.gram_checked
+    monkeypatch.setattr(mod, "_FAST_GRAM_MIN", 0)
+    monkeypatch.setattr(mod, "gram_checked", lambda *a: calls.append(a[2]) or real(*a))
+    x = _separated(np.random.default_rng(0), 500, 12, np.float32)
+    ours = PCA(3, solver="covariance").fit(x)  # λ₁/λ₃ ≈ 3.4
+    _assert_matches_sklearn(ours, SkPCA(3, svd_solver="full").fit(x))
+    assert calls == ["input"]
+
+
+@pytest.mark.parametrize("fast_gram_min", [0, 1e8])
+def test_large_mean_float32_stays_accurate(fast_gram_min, monkeypatch):
+    # |mean| / spread ≈ 1e4: explained variance against the float64 exact solution, with the
+    # float32-block Gram (0) and the float64-accumulated one (this size's default).
+    import lepton.estimators.pca as mod
+
+    monkeypatch.setattr(mod, "_FAST_GRAM_MIN", fast_gram_min)
     rng = np.random.default_rng(6)
     x = _separated(rng, 5000, 8, np.float32, mean=2e4)
     exact = SkPCA(3, svd_solver="full").fit(x.astype(np.float64))

@@ -24,9 +24,10 @@ from lepton.ops.pca import (
 )
 
 ISAS = list(_core.available_isas())
-# Entry-wise bound relative to sqrt(G_ii G_jj) (the Cauchy-Schwarz scale of G_ij): float32 input
-# is centred and accumulated in float32 over one block of rows, then merged in float64.
-GRAM_TOL = {np.float32: 1e-5, np.float64: 1e-12}
+# Entry-wise bound relative to sqrt(G_ii G_jj) (the Cauchy-Schwarz scale of G_ij). The default
+# float64 accumulation sums exact products; accumulate="input" sums each float32 block of rows
+# in float32 before the float64 merge.
+GRAM_TOL = {np.float32: 1e-12, np.float64: 1e-12, "input32": 1e-5}
 
 
 def _data(rng, n, d, dtype, *, mean=3.0, spread=2.0):
@@ -34,7 +35,7 @@ def _data(rng, n, d, dtype, *, mean=3.0, spread=2.0):
     return (mean + spread * rng.standard_normal((n, d)) * scales).astype(dtype)
 
 
-def _assert_gram_close(got: GramStats, want: GramStats, dtype) -> None:
+def _assert_gram_close(got: GramStats, want: GramStats, dtype, accumulate="float64") -> None:
     assert got.n == want.n
     assert got.mean.dtype == np.float64
     assert got.gram.dtype == np.float64
@@ -44,51 +45,73 @@ def _assert_gram_close(got: GramStats, want: GramStats, dtype) -> None:
     diag = np.sqrt(np.clip(np.diag(want.gram), 0, None))
     scale = np.outer(diag, diag)
     err = np.abs(got.gram - want.gram)
-    assert np.all(err <= GRAM_TOL[dtype] * scale + 1e-300), float(np.max(err / (scale + 1e-300)))
+    fast32 = accumulate == "input" and dtype == np.float32
+    tol = GRAM_TOL["input32" if fast32 else dtype]
+    assert np.all(err <= tol * scale + 1e-300), float(np.max(err / (scale + 1e-300)))
     np.testing.assert_array_equal(got.gram, got.gram.T)
 
 
+@pytest.mark.parametrize("accumulate", ["float64", "input"])
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("d", [1, 3, 64, 257])
 @pytest.mark.parametrize("n", [1, 3, 7, 33, 255, 1000])
-def test_gram_matches_float64_oracle(n, d, dtype, isa):
+def test_gram_matches_float64_oracle(n, d, dtype, isa, accumulate):
     x = _data(np.random.default_rng(n * 1000 + d), n, d, dtype)
     with lepton.isa(isa):
-        got = gram(x)
-    _assert_gram_close(got, gram_reference(x), dtype)
+        got = gram(x, accumulate=accumulate)
+    _assert_gram_close(got, gram_reference(x), dtype, accumulate)
 
 
+@pytest.mark.parametrize("accumulate", ["float64", "input"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
-    ("n", "d"), [(256, 32), (512, 16), (257, 96), (_core.gram_block_rows - 1, 128), (2048, 48)]
+    ("n", "d"),
+    [
+        (256, 32),
+        (512, 16),
+        (257, 96),
+        (_core.gram_block_rows(128) - 1, 128),
+        (2048, 48),
+        (1500, 1100),
+    ],
 )
-def test_gram_tile_and_block_multiples(n, d, dtype):
+def test_gram_tile_and_block_multiples(n, d, dtype, accumulate):
     x = _data(np.random.default_rng(7), n, d, dtype)
-    _assert_gram_close(gram(x), gram_reference(x), dtype)
+    _assert_gram_close(gram(x, accumulate=accumulate), gram_reference(x), dtype, accumulate)
 
 
+@pytest.mark.parametrize("accumulate", ["float64", "input"])
 @pytest.mark.parametrize("isa", ISAS)
-def test_gram_large_mean_small_spread_float32(isa):
+def test_gram_large_mean_small_spread_float32(isa, accumulate):
     # |mean| / spread = 1e4: the textbook float32 XᵀX − n·μμᵀ keeps no correct digit here.
     rng = np.random.default_rng(3)
     x = (1e4 + rng.standard_normal((3000, 24)) * np.linspace(1, 3, 24)).astype(np.float32)
     want = gram_reference(x)
     with lepton.isa(isa):
-        got = gram(x)
-    _assert_gram_close(got, want, np.float32)
+        got = gram(x, accumulate=accumulate)
+    _assert_gram_close(got, want, np.float32, accumulate)
     naive = (x.T @ x) - len(x) * np.outer(x.mean(0), x.mean(0)).astype(np.float32)
     naive_err = np.abs(naive - want.gram).max() / np.abs(want.gram).max()
     assert naive_err > 1e-2  # the case is hard: the naive formula fails on it
 
 
-def test_gram_drifting_mean_float32():
+@pytest.mark.parametrize("accumulate", ["float64", "input"])
+def test_gram_drifting_mean_float32(accumulate):
     # A trend along the rows: no single shift centres every block, per-block centring does.
     rng = np.random.default_rng(4)
-    n = 20 * _core.gram_block_rows
+    n = 20 * _core.gram_block_rows(5)
     trend = np.linspace(0, 5e4, n)[:, None]
     x = (trend + rng.standard_normal((n, 5))).astype(np.float32)
-    _assert_gram_close(gram(x), gram_reference(x), np.float32)
+    _assert_gram_close(gram(x, accumulate=accumulate), gram_reference(x), np.float32, accumulate)
+
+
+def test_gram_float64_accumulation_is_far_more_accurate_for_float32():
+    x = _data(np.random.default_rng(16), 4000, 64, np.float32, mean=100.0)
+    want = gram_reference(x).gram
+    exact = np.abs(gram(x).gram - want).max()
+    fast = np.abs(gram(x, accumulate="input").gram - want).max()
+    assert exact * 100 < fast
 
 
 def test_gram_constant_columns_are_exactly_zero():
@@ -97,7 +120,9 @@ def test_gram_constant_columns_are_exactly_zero():
     x[:, 2] = 12345.678
     x[:, 4] = -3.0
     g = gram(x).gram
+    g_fast = gram(x, accumulate="input").gram
     for j in (2, 4):
+        assert np.all(g_fast[j] == 0.0)
         assert np.all(g[j] == 0.0)
         assert np.all(g[:, j] == 0.0)
 
@@ -196,6 +221,11 @@ def test_wrong_ndim_is_a_value_error(fn, shape):
 def test_empty_input_is_a_value_error(fn, shape):
     with pytest.raises(ValueError, match="x: expected a non-empty array"):
         fn(np.ones(shape))
+
+
+def test_unknown_accumulation_is_a_value_error():
+    with pytest.raises(ValueError, match="accumulate: expected one of 'float64', 'input'"):
+        gram(np.ones((3, 2)), accumulate="float16")
 
 
 def test_none_is_a_type_error():

@@ -83,9 +83,9 @@ int threads_for(std::int64_t blocks, std::int64_t state_bytes) {
 
 // Runs block_fn(state, first_row, rows) over all row blocks; each thread has its own State.
 template <class T, class BlockFn>
-std::vector<State<T>> run_blocks(std::int64_t n, std::int64_t ld, std::int64_t m2_size,
-                                 std::int64_t pack_size, BlockFn block_fn) {
-  const std::int64_t blocks = (n + kBlockRows - 1) / kBlockRows;
+std::vector<State<T>> run_blocks(std::int64_t n, std::int64_t block_rows, std::int64_t ld,
+                                 std::int64_t m2_size, std::int64_t pack_size, BlockFn block_fn) {
+  const std::int64_t blocks = (n + block_rows - 1) / block_rows;
   const int threads = threads_for(blocks, m2_size * static_cast<std::int64_t>(sizeof(double)));
   std::vector<State<T>> states;
   states.reserve(threads);
@@ -99,8 +99,8 @@ std::vector<State<T>> run_blocks(std::int64_t n, std::int64_t ld, std::int64_t m
 #else
     State<T>& st = states[0];
 #endif
-    const std::int64_t first = b * kBlockRows;
-    block_fn(st, first, std::min(kBlockRows, n - first));
+    const std::int64_t first = b * block_rows;
+    block_fn(st, first, std::min(block_rows, n - first));
   }
   return states;
 }
@@ -140,20 +140,23 @@ void check_shape(std::int64_t n, std::int64_t d) {
 
 }  // namespace
 
-template <class T>
-GramResult centred_gram(const T* x, std::int64_t n, std::int64_t d) {
-  check_shape(n, d);
-  const KernelTable<T>& k = active_table<T>();
+std::int64_t gram_block_rows(std::int64_t d) {
+  return d <= kWideColumns ? kBlockRows : kWideBlockRows;
+}
+
+template <class T, class TAcc>
+GramResult gram_with(const T* x, std::int64_t n, std::int64_t d, const GramKernel<T, TAcc>& k) {
   const std::int64_t ld = (d + k.panel - 1) / k.panel * k.panel;
-  auto states = run_blocks<T>(n, ld, ld * ld, kBlockRows * ld,
-                             [&](State<T>& st, std::int64_t first, std::int64_t rows) {
-                               Running r = st.running(ld);
-                               k.gram_block(x + first * d, rows, d, st.pack.get(),
-                                            st.block_mean.data(), st.delta.data(), r);
-                               st.n = r.n;
-                             });
+  const std::int64_t rows_per_block = gram_block_rows(d);
+  auto states = run_blocks<TAcc>(n, rows_per_block, ld, ld * ld, rows_per_block * ld,
+                                 [&](State<TAcc>& st, std::int64_t first, std::int64_t rows) {
+                                   Running r = st.running(ld);
+                                   k.block(x + first * d, rows, d, st.pack.get(),
+                                           st.block_mean.data(), st.delta.data(), r);
+                                   st.n = r.n;
+                                 });
   for (std::size_t t = 1; t < states.size(); ++t) merge_into(states[0], states[t], d, ld, true);
-  State<T>& s = states[0];
+  State<TAcc>& s = states[0];
   GramResult out;
   out.n = s.n;
   out.mean.assign(s.mean.begin(), s.mean.begin() + d);
@@ -169,16 +172,23 @@ GramResult centred_gram(const T* x, std::int64_t n, std::int64_t d) {
 }
 
 template <class T>
+GramResult centred_gram(const T* x, std::int64_t n, std::int64_t d, Accumulate acc) {
+  check_shape(n, d);
+  const KernelTable<T>& k = active_table<T>();
+  return acc == Accumulate::float64 ? gram_with(x, n, d, k.gram_f64) : gram_with(x, n, d, k.gram);
+}
+
+template <class T>
 MomentsResult column_moments(const T* x, std::int64_t n, std::int64_t d) {
   check_shape(n, d);
   const KernelTable<T>& k = active_table<T>();
-  auto states = run_blocks<T>(n, d, d, 0, [&](State<T>& st, std::int64_t first, std::int64_t rows) {
+  auto states = run_blocks<double>(n, kBlockRows, d, d, 0, [&](State<double>& st, std::int64_t first, std::int64_t rows) {
     Running r = st.running(d);
     k.moments_block(x + first * d, rows, d, st.block_mean.data(), r);
     st.n = r.n;
   });
   for (std::size_t t = 1; t < states.size(); ++t) merge_into(states[0], states[t], d, d, false);
-  State<T>& s = states[0];
+  State<double>& s = states[0];
   MomentsResult out;
   out.n = s.n;
   out.mean = s.mean;
@@ -191,8 +201,8 @@ const char* gram_variant(bool is_double) {
   return is_double ? active_table<double>().name : active_table<float>().name;
 }
 
-template GramResult centred_gram<float>(const float*, std::int64_t, std::int64_t);
-template GramResult centred_gram<double>(const double*, std::int64_t, std::int64_t);
+template GramResult centred_gram<float>(const float*, std::int64_t, std::int64_t, Accumulate);
+template GramResult centred_gram<double>(const double*, std::int64_t, std::int64_t, Accumulate);
 template MomentsResult column_moments<float>(const float*, std::int64_t, std::int64_t);
 template MomentsResult column_moments<double>(const double*, std::int64_t, std::int64_t);
 

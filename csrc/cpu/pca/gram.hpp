@@ -16,6 +16,14 @@ namespace lepton::pca {
 // Rows per block: the float32 in-register accumulation spans at most this many rows before it is
 // flushed to float64, and the packed block (kBlockRows x d) stays in L2 for d up to ~1000.
 inline constexpr std::int64_t kBlockRows = 256;
+// Past d = kWideColumns the d x d float64 statistics leave the cache and every block's flush
+// goes to memory: longer blocks flush less often (measured best at d = 2048; no gain at 4096,
+// where the randomized solver takes over anyway).
+inline constexpr std::int64_t kWideColumns = 1024;
+inline constexpr std::int64_t kWideBlockRows = 512;
+
+// Rows per block of centred_gram for d columns (column_moments always uses kBlockRows).
+std::int64_t gram_block_rows(std::int64_t d);
 
 struct GramResult {
   std::int64_t n = 0;
@@ -31,9 +39,15 @@ struct MomentsResult {
   bool finite = true;
 };
 
+// How a block's products are summed before the float64 merge. `input`: in the input's precision
+// over at most gram_block_rows(d) rows (float32 input: twice the speed; Gram entries to ~1e-7
+// of the largest, so eigenvalues far below the largest lose digits). `float64`: exact products
+// of the centred values summed in float64 (float32 input: as accurate as the data allows).
+enum class Accumulate { input, float64 };
+
 // x: n x d, row-major, contiguous. n >= 1, d >= 1. Uses lepton::num_threads() threads.
 template <class T>
-GramResult centred_gram(const T* x, std::int64_t n, std::int64_t d);
+GramResult centred_gram(const T* x, std::int64_t n, std::int64_t d, Accumulate acc);
 
 template <class T>
 MomentsResult column_moments(const T* x, std::int64_t n, std::int64_t d);

@@ -48,20 +48,20 @@ void block_means(const T* x, std::int64_t rows, std::int64_t d, double* block_me
 
 // Centre the block on its mean and lay it out as panels of kPanel columns, each panel
 // rows x kPanel contiguous (zero beyond column d): both micro-kernel operands then stream with
-// unit stride, and the subtraction happens in float64 before the one rounding to T.
-template <class T>
-void pack_centred(const T* x, std::int64_t rows, std::int64_t d, std::int64_t ld,
-                  const double* block_mean, T* pack) {
-  constexpr int P = Shape<T>::kPanel;
+// unit stride, and the subtraction happens in float64 before the one rounding to TAcc.
+template <class TIn, class TAcc>
+void pack_centred(const TIn* x, std::int64_t rows, std::int64_t d, std::int64_t ld,
+                  const double* block_mean, TAcc* pack) {
+  constexpr int P = Shape<TAcc>::kPanel;
   for (std::int64_t p0 = 0; p0 < ld; p0 += P) {
-    T* panel = pack + p0 * rows;
+    TAcc* panel = pack + p0 * rows;
     const std::int64_t width = d - p0 < P ? d - p0 : P;
     for (std::int64_t r = 0; r < rows; ++r) {
-      const T* src = x + r * d + p0;
-      T* dst = panel + r * P;
+      const TIn* src = x + r * d + p0;
+      TAcc* dst = panel + r * P;
       for (std::int64_t c = 0; c < width; ++c)
-        dst[c] = static_cast<T>(static_cast<double>(src[c]) - block_mean[p0 + c]);
-      for (std::int64_t c = width; c < P; ++c) dst[c] = T(0);
+        dst[c] = static_cast<TAcc>(static_cast<double>(src[c]) - block_mean[p0 + c]);
+      for (std::int64_t c = width; c < P; ++c) dst[c] = TAcc(0);
     }
   }
 }
@@ -114,10 +114,10 @@ inline double chan_delta(std::int64_t rows, std::int64_t d, const double* block_
          static_cast<double>(st.n + rows);
 }
 
-template <class T>
-void gram_block(const T* x, std::int64_t rows, std::int64_t d, T* pack, double* block_mean,
+template <class T, class TAcc>
+void gram_block(const T* x, std::int64_t rows, std::int64_t d, TAcc* pack, double* block_mean,
                 double* delta, Running& st) {
-  constexpr int MR = Shape<T>::kMR, P = Shape<T>::kPanel;
+  constexpr int MR = Shape<TAcc>::kMR, P = Shape<TAcc>::kPanel;
   const std::int64_t ld = st.ld;
   block_means(x, rows, d, block_mean);
   const double cross = chan_delta(rows, d, block_mean, delta, st);
@@ -132,14 +132,14 @@ void gram_block(const T* x, std::int64_t rows, std::int64_t d, T* pack, double* 
   std::int64_t prefetched = 0;
   // Upper triangle only: for the panel of columns [j0, j0 + P), Gram rows i0 < min(d, j0 + P).
   for (std::int64_t j0 = 0; j0 < d; j0 += P) {
-    const T* pb = pack + j0 * rows;
+    const TAcc* pb = pack + j0 * rows;
     const std::int64_t i_end = j0 + P < d ? j0 + P : d;
     for (std::int64_t i0 = 0; i0 < i_end; i0 += MR) {
       const std::int64_t panel_of_i = i0 - i0 % P;
-      const T* pa = pack + panel_of_i * rows + (i0 - panel_of_i);
+      const TAcc* pa = pack + panel_of_i * rows + (i0 - panel_of_i);
       for (std::int64_t l = 0; l < lines_per_tile && prefetched < next_lines; ++l, ++prefetched)
         __builtin_prefetch(next + prefetched * 64, 0, 2);
-      micro_tile<T>(pa, pb, rows, st.m2 + i0 * ld + j0, ld, delta + i0, delta + j0, cross);
+      micro_tile<TAcc>(pa, pb, rows, st.m2 + i0 * ld + j0, ld, delta + i0, delta + j0, cross);
     }
   }
   advance_mean(rows, d, delta, st);
@@ -173,8 +173,10 @@ void moments_block(const T* x, std::int64_t rows, std::int64_t d, double* block_
 
 template <class T>
 const KernelTable<T>& table() {
-  static const KernelTable<T> t{LEPTON_GRAM_STR(LEPTON_GRAM_ISA), Shape<T>::kPanel,
-                                &gram_block<T>, &moments_block<T>};
+  static const KernelTable<T> t{LEPTON_GRAM_STR(LEPTON_GRAM_ISA),
+                                {Shape<T>::kPanel, &gram_block<T, T>},
+                                {Shape<double>::kPanel, &gram_block<T, double>},
+                                &moments_block<T>};
   return t;
 }
 

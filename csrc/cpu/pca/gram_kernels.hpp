@@ -16,15 +16,22 @@ struct Running {
   std::int64_t ld;
 };
 
-template <class T>
-struct KernelTable {
-  const char* name;
+// The Gram of one block of rows of TIn data, centred into a TAcc pack and accumulated in TAcc.
+template <class TIn, class TAcc>
+struct GramKernel {
   int panel;  // NR: columns per packed panel; the Gram is padded to a multiple of it
   // Merge rows [0, rows) of x (row stride d) into st. Scratch: pack has rows*ld elements (64-byte
   // aligned), block_mean and delta have ld doubles.
-  void (*gram_block)(const T* x, std::int64_t rows, std::int64_t d, T* pack, double* block_mean,
-                     double* delta, Running& st);
-  // Same merge for per-column sums of squares only (st.m2 has ld entries).
+  void (*block)(const TIn* x, std::int64_t rows, std::int64_t d, TAcc* pack, double* block_mean,
+                double* delta, Running& st);
+};
+
+template <class T>
+struct KernelTable {
+  const char* name;
+  GramKernel<T, T> gram;            // accumulates in T within a block (float32: fastest)
+  GramKernel<T, double> gram_f64;   // accumulates exact products of T in float64
+  // Merge of per-column sums of squares only (st.m2 has ld entries).
   void (*moments_block)(const T* x, std::int64_t rows, std::int64_t d, double* block_mean,
                         Running& st);
 };

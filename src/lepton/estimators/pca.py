@@ -32,25 +32,35 @@ from lepton.ops.pca import (
 _SOLVERS = ("auto", "covariance", "randomized", "full")
 _FLOAT_DTYPES = [np.float64, np.float32]
 
-# Cost model of solver="auto", in units of one multiply-add of the Gram kernel (measured on an
-# AVX-512 CPU with OpenBLAS; see the bench suite): a multiply-add of a thin BLAS product inside the
-# randomized solver costs about this many Gram multiply-adds, and the eigen-solve of the d × d
-# matrix about _EIGH_COST · d³.
-_THIN_GEMM_COST = 2.5
-_EIGH_COST = 4.0
-_SVD_COST = 8.0
+# Cost model of solver="auto", in units of one multiply-add of the Gram kernel. Measured on a
+# 2-core AVX-512 (Zen 5) machine with OpenBLAS, float32: the Gram kernel runs ~3e11 n·d² units/s;
+# a multiply-add of the randomized solver's thin BLAS products (with its LU/QR steps) costs ~6
+# units; LAPACK's symmetric eigen-solve ~12·d³ units for a few eigenpairs (syevr, k ≤ d/4) and
+# ~35·d³ for all of them (syevd); the SVD of a short, wide n × d copy (gesdd) ~100·n²·d.
+_THIN_GEMM_COST = 6.0
+_EIGH_SUBSET_COST = 12.0
+_EIGH_FULL_COST = 35.0
+_SVD_COST = 100.0
+
+# Float32 Gram with float32 block sums (see _fit_covariance): used from this much work (n·d²)
+# on, where it pays, and kept while the kept spectrum spans at most this factor.
+_FAST_GRAM_MIN = 1e8
+_FAST_GRAM_MAX_SPREAD = 100.0
 
 
 def _choose_solver(n: int, d: int, k: Any, n_oversamples: int, n_iter: int) -> str:
     """solver="auto": the cheapest of the three by the cost model above.
 
-    - covariance: n·d² (Gram) + _EIGH_COST·d³;
+    - covariance: n·d² (Gram) + eigen-solve (subset cost when an integer k ≤ d/4);
     - randomized (integer k only): _THIN_GEMM_COST · (2·n_iter + 2) passes · 2·n·d·(k + p);
-    - full (only when n < d): _SVD_COST · n²·d, LAPACK's SVD of the n × d centred copy.
-    In practice: covariance for tall data up to d ≈ 2000; randomized for wider data with a few
-    components; full for short, wide data when every component (or a variance fraction) is asked.
+    - full (only when n < d): _SVD_COST · n²·d.
+    In practice: covariance for tall data up to d ≈ 2000 (k = 32); randomized for wider data
+    with a few components; full for short, wide data when all components or a variance
+    fraction are asked for.
     """
-    costs = {"covariance": n * d * d + _EIGH_COST * d**3}
+    subset = isinstance(k, Integral) and 4 * k <= d
+    eigh = (_EIGH_SUBSET_COST if subset else _EIGH_FULL_COST) * d**3
+    costs = {"covariance": n * d * d + eigh}
     if isinstance(k, Integral):
         size = min(int(k) + n_oversamples, n, d)
         costs["randomized"] = _THIN_GEMM_COST * (2 * n_iter + 2) * 2 * n * d * size
@@ -188,20 +198,40 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         k = self._check_n_components(n, d)
         solver = self._resolve_solver(n, d, k)
         if solver == "covariance":
-            self._fit_from_gram(gram_checked(X, "X"), X.dtype)
+            self._fit_covariance(X, k)
         elif solver == "randomized":
             self._fit_randomized(X, k)
         else:
             self._fit_full(X)
         return X
 
+    def _fit_covariance(self, X: np.ndarray, k: Any) -> None:
+        """The covariance solver, with float32 block accumulation where it is accurate enough.
+
+        Summing each block of float32 rows in float32 halves the Gram's cost; its eigenvalues
+        then carry an error of about 3e-8 · λ₁, so the fast Gram is kept only when the top-k
+        spectrum spans at most _FAST_GRAM_MAX_SPREAD (relative error ≲ 3e-6 for every kept
+        eigenvalue); otherwise the Gram is recomputed with float64 accumulation.
+        """
+        n, d = X.shape
+        fast = X.dtype == np.float32 and isinstance(k, Integral) and n * d * d >= _FAST_GRAM_MIN
+        stats = gram_checked(X, "X", "input" if fast else "float64")
+        eigen = _top_variances(stats, k)
+        if fast and not _spread_within(eigen[0], _FAST_GRAM_MAX_SPREAD):
+            stats = gram_checked(X, "X", "float64")
+            eigen = _top_variances(stats, k)
+        self._store_gram_fit(stats, eigen, X.dtype)
+
     def _fit_from_gram(self, stats: GramStats, dtype: np.dtype) -> None:
+        _check_samples(stats.n)
+        k = self._check_n_components(stats.n, stats.mean.shape[0])
+        self._store_gram_fit(stats, _top_variances(stats, k), dtype)
+
+    def _store_gram_fit(self, stats: GramStats, eigen: tuple, dtype: np.dtype) -> None:
         n, d = stats.n, stats.mean.shape[0]
-        _check_samples(n)
-        k = self._check_n_components(n, d)
+        variances, vectors = eigen
         total = float(np.trace(stats.gram)) / (n - 1)
-        values, vectors = top_eigen(stats.gram, k if isinstance(k, Integral) else None)
-        self._store(stats.mean, values / (n - 1), vectors.T, total, n, d, dtype, "covariance")
+        self._store(stats.mean, variances, vectors.T, total, n, d, dtype, "covariance")
         self._gram_stats = stats
 
     def _fit_randomized(self, X: np.ndarray, k: int) -> None:
@@ -322,6 +352,16 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return int(self.n_power_iterations)
         small = isinstance(k, Integral) and k < 0.1 * min(n, d)
         return 7 if small else 4
+
+
+def _top_variances(stats: GramStats, k: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Descending covariance eigenvalues (the top k, or all) and eigenvectors (columns)."""
+    values, vectors = top_eigen(stats.gram, k if isinstance(k, Integral) else None)
+    return values / (stats.n - 1), vectors
+
+
+def _spread_within(variances: np.ndarray, limit: float) -> bool:
+    return bool(variances[-1] > 0 and variances[0] <= limit * variances[-1])
 
 
 def _check_samples(n: int) -> None:

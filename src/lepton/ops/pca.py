@@ -21,13 +21,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from lepton import _core
-from lepton._validate import host_array
+from lepton._validate import choice, host_array
 
 _FLOATS = (np.float32, np.float64)
 # Bytes per centred row block of centred_matmul: it stays in the last-level cache while BLAS
 # multiplies it.
 _BLOCK_BYTES = 4 << 20
-# top_eigen solves for a subset only when k ≤ d / _SUBSET_FRACTION (measured crossover below).
+# top_eigen solves for a subset only when k ≤ d / _SUBSET_FRACTION: measured at d = 1024, syevr on
+# the subset beats syevd on everything up to about k = d/4.
 _SUBSET_FRACTION = 4
 
 
@@ -59,24 +60,33 @@ def _non_finite(name: str) -> ValueError:
     return ValueError(f"{name}: contains NaN or inf; remove or impute them first")
 
 
-def gram_checked(x: np.ndarray, name: str = "x") -> GramStats:
+_ACCUMULATE = ("float64", "input")
+
+
+def gram_checked(x: np.ndarray, name: str = "x", accumulate: str = "float64") -> GramStats:
     """:func:`gram` for an already validated C-contiguous float matrix (errors name ``name``)."""
-    n, mean, g, finite = _core.centred_gram(x)
+    choice(accumulate, "accumulate", _ACCUMULATE)
+    n, mean, g, finite = _core.centred_gram(x, accumulate == "float64")
     if not finite:
         raise _non_finite(name)
     return GramStats(int(n), mean, g)
 
 
-def gram(x: Any) -> GramStats:
+def gram(x: Any, *, accumulate: str = "float64") -> GramStats:
     """Row count, column means and centred Gram matrix of ``x`` (n, d), float32 or float64.
 
     One pass over ``x``: each block of rows is centred on its own float64 mean inside a
-    cache-sized buffer, its Gram accumulated in the input precision over at most
-    ``_core.gram_block_rows`` rows, and merged into float64 totals exactly. Accurate when
-    ``|mean| ≫ spread``, where the textbook ``XᵀX − n·μμᵀ`` loses every digit in float32.
+    cache-sized packed buffer (no centred copy of ``x``), its Gram computed, and the block merged
+    into float64 totals exactly (Chan's update). Accurate when ``|mean| ≫ spread``, where the
+    textbook ``XᵀX − n·μμᵀ`` loses every digit in float32.
+
+    ``accumulate``: "float64" (default) sums the exact products of the centred values in
+    float64; "input" sums each block of ``_core.gram_block_rows(d)`` rows in the input's
+    precision — for float32 about twice as fast, with entries accurate to ~1e-7 of the largest
+    (enough for the leading eigenvalues, not for those far below them).
     Raises ``ValueError`` if ``x`` holds NaN or inf.
     """
-    return gram_checked(_matrix(x, "x"), "x")
+    return gram_checked(_matrix(x, "x"), "x", accumulate)
 
 
 def gram_reference(x: Any) -> GramStats:
