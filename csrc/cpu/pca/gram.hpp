@@ -2,8 +2,8 @@
 //
 // Both run in one pass over X, in blocks of rows: each block is centred on its own exact mean
 // (computed in float64 while the block is hot in cache) into a small packed buffer, its Gram is
-// accumulated in the input precision over at most kBlockRows rows, and the block result is merged
-// into float64 running statistics with Chan's parallel-axis update
+// accumulated (in float64, or for speed in the input precision: see Accumulate) over the block's
+// rows, and the block result is merged into float64 running statistics with Chan's update
 //     M2 = M2_a + M2_b + (n_a n_b / n) (mean_b - mean_a)(mean_b - mean_a)^T.
 // Centring per block is what keeps float32 exact enough when |mean| >> spread; no centred copy of
 // X is ever written, only a cache-sized packed block per thread.
@@ -13,7 +13,7 @@
 
 namespace lepton::pca {
 
-// Rows per block: the float32 in-register accumulation spans at most this many rows before it is
+// Rows per block: an in-register float32 accumulation spans at most this many rows before it is
 // flushed to float64, and the packed block (kBlockRows x d) stays in L2 for d up to ~1000.
 inline constexpr std::int64_t kBlockRows = 256;
 // Past d = kWideColumns the d x d float64 statistics leave the cache and every block's flush

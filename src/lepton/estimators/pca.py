@@ -56,7 +56,7 @@ def _choose_solver(n: int, d: int, k: Any, n_oversamples: int, n_iter: int) -> s
     - full (only when n < d): _SVD_COST · n²·d.
     In practice: covariance for tall data up to d ≈ 2000 (k = 32); randomized for wider data
     with a few components; full for short, wide data when all components or a variance
-    fraction are asked for.
+    fraction are asked for. (Units are float32's; float64 slows both products alike.)
     """
     subset = isinstance(k, Integral) and 4 * k <= d
     eigh = (_EIGH_SUBSET_COST if subset else _EIGH_FULL_COST) * d**3
@@ -101,7 +101,9 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     ``explained_variance_``, ``explained_variance_ratio_``, ``singular_values_``, ``mean_``,
     ``n_components_``, ``noise_variance_``, ``n_samples_``, ``n_features_in_``; plus ``solver_``,
     the solver that ran. Fitted arrays have the dtype of X (float32 or float64; other inputs are
-    converted to float64). An all-constant X gives zero variances and ratios.
+    converted to float64). An all-constant X gives zero variances and ratios. X is read in place
+    when it is a C-contiguous float32/float64 array, copied once otherwise. NaN or inf in X is a
+    ValueError (detected by the kernels' own sums, not by an extra pass).
     """
 
     def __init__(
