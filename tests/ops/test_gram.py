@@ -139,6 +139,16 @@ def test_gram_thread_count_does_not_change_result(threads):
     _assert_gram_close(got, gram_reference(x), np.float64)
 
 
+@pytest.mark.parametrize("accumulate", ["float64", "input"])
+def test_gram_is_bit_reproducible(accumulate):
+    x = _data(np.random.default_rng(17), 3000, 33, np.float32)
+    first = gram(x, accumulate=accumulate)
+    for _ in range(3):
+        again = gram(x, accumulate=accumulate)
+        np.testing.assert_array_equal(again.gram, first.gram)
+        np.testing.assert_array_equal(again.mean, first.mean)
+
+
 def test_gram_copies_non_contiguous_input():
     x = _data(np.random.default_rng(8), 300, 20, np.float64)
     fortran = np.asfortranarray(x)

@@ -1,6 +1,6 @@
-// Threaded driver of the Gram and moments passes: picks the ISA kernel table, splits the rows into
-// blocks handed out dynamically (a busy core does not hold the others back), keeps one set of
-// float64 running statistics per thread and merges them exactly at the end.
+// Threaded driver of the Gram and moments passes: picks the ISA kernel table, gives each thread a
+// contiguous range of row blocks and its own float64 running statistics, and merges them exactly
+// (and in a fixed order) at the end.
 #include "cpu/pca/gram.hpp"
 
 #include <algorithm>
@@ -23,7 +23,6 @@ namespace {
 // Thread-private float64 statistics are ld^2 doubles each: past this budget fewer threads are
 // used rather than letting memory grow with the core count.
 constexpr std::int64_t kStateBudgetBytes = std::int64_t{512} << 20;
-constexpr std::int64_t kBlocksPerGrab = 4;
 
 template <class T>
 const KernelTable<T>& active_table();
@@ -91,7 +90,10 @@ std::vector<State<T>> run_blocks(std::int64_t n, std::int64_t block_rows, std::i
   states.reserve(threads);
   for (int t = 0; t < threads; ++t) states.emplace_back(ld, m2_size, pack_size);
 #if defined(_OPENMP)
-#pragma omp parallel for num_threads(threads) schedule(dynamic, kBlocksPerGrab)
+// Static contiguous ranges, merged in thread order: the result is bit-for-bit reproducible for a
+// given thread count (dynamic hand-out would tolerate a busy core better, but changes the
+// merge order, and with it the last bits, from run to run).
+#pragma omp parallel for num_threads(threads) schedule(static)
 #endif
   for (std::int64_t b = 0; b < blocks; ++b) {
 #if defined(_OPENMP)
