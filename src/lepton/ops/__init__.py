@@ -6,6 +6,7 @@ Every op validates its arguments before launching anything and raises ``TypeErro
 
 from lepton._configs import config_table, config_table_hash
 from lepton.ops.gemm import MAX_K, PackedLinear, int8_gemm, linear_int8, pack_weights
+from lepton.ops.pca import GramStats, column_moments, gram, merge_gram
 from lepton.ops.preprocess import (
     ColumnStats,
     EmptyColumnWarning,
@@ -19,13 +20,17 @@ __all__ = [
     "MAX_K",
     "ColumnStats",
     "EmptyColumnWarning",
+    "GramStats",
     "PackedLinear",
+    "column_moments",
     "column_stats",
     "config_table",
     "config_table_hash",
     "dequantize",
+    "gram",
     "int8_gemm",
     "linear_int8",
+    "merge_gram",
     "merge_stats",
     "pack_weights",
     "preprocess",
