@@ -33,7 +33,8 @@ class CalibrationReport:
     def __str__(self) -> str:
         return (
             f"activation scales: {self.mode} (on {self.rows} calibration rows: mean |error| "
-            f"dynamic {self.mean_abs_error_dynamic:.3g} vs static {self.mean_abs_error_static:.3g}; "
+            f"dynamic {self.mean_abs_error_dynamic:.3g} vs static "
+            f"{self.mean_abs_error_static:.3g}; "
             f"time dynamic {self.seconds_dynamic * 1e3:.3g} ms vs static "
             f"{self.seconds_static * 1e3:.3g} ms)"
         )

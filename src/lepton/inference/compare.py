@@ -54,7 +54,8 @@ class Comparison:
     def __str__(self) -> str:
         lines = [
             f"{self.model} on {self.rows} rows, int8 vs float",
-            f"  {self.output}: max |error| {self.max_abs_error:.3g}, mean {self.mean_abs_error:.3g}",
+            f"  {self.output}: max |error| {self.max_abs_error:.3g}, "
+            f"mean {self.mean_abs_error:.3g}",
         ]
         if self.label_agreement is not None:
             lines.append(f"  label agreement: {self.label_agreement:.2%}")

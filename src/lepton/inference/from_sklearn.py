@@ -60,7 +60,9 @@ def _mlp_classifier_head(model: Any) -> ClassifierHead:
         # One logistic output is a binary problem; several are independent labels.
         output = "logistic" if model.n_outputs_ == 1 else "multilabel"
     else:
-        msg = f"model: MLPClassifier with out_activation_={model.out_activation_!r} is not supported"
+        msg = (
+            f"model: MLPClassifier with out_activation_={model.out_activation_!r} is not supported"
+        )
         raise TypeError(msg)
     return ClassifierHead(np.asarray(model.classes_), output, has_decision_function=False)
 

@@ -1,4 +1,4 @@
-"""What the last layer's outputs mean: the model's own ``predict``/``predict_proba``/``decision_function``.
+"""What the last layer's outputs mean: the model's own prediction methods.
 
 A head receives the last layer's pre-activation scores ``z`` (M, N_out) and maps them the way
 the float model does. The output activation (softmax, logistic) is applied here rather than

@@ -62,7 +62,9 @@ def load(
         _validate.choice(source, "source", SOURCES)
         if source == "synthetic":
             if y is not None:
-                msg = "y: synthetic data makes its own labels; pass y only with arrays or a DataFrame"
+                msg = (
+                    "y: synthetic data makes its own labels; pass y only with arrays or a DataFrame"
+                )
                 raise ValueError(msg)
             return _synthetic(rows, cols, n_classes, missing, outliers, seed)
         if cols is not None:

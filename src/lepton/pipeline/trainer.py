@@ -62,7 +62,8 @@ class LogisticGD:
             msg = f"momentum: expected a number in [0, 1), got {self.momentum!r}"
             raise ValueError(msg)
         if not 0 < self.validation_fraction < 1:
-            msg = f"validation_fraction: expected a fraction in (0, 1), got {self.validation_fraction!r}"
+            msg = "validation_fraction: expected a fraction in (0, 1), "
+            msg += f"got {self.validation_fraction!r}"
             raise ValueError(msg)
         for name in ("batch_size", "max_epochs", "patience"):
             value = getattr(self, name)
@@ -82,7 +83,7 @@ class LogisticGD:
         rng = np.random.default_rng(self.seed)
         if validation is None:
             order = rng.permutation(X.shape[0])
-            n_val = max(1, int(round(self.validation_fraction * X.shape[0])))
+            n_val = max(1, round(self.validation_fraction * X.shape[0]))
             val_idx, train_idx = xp.asarray(order[:n_val]), xp.asarray(order[n_val:])
             X_val, y_val = X[val_idx], y_host[order[:n_val]]
             X, y_host = X[train_idx], y_host[order[n_val:]]
@@ -116,7 +117,9 @@ class LogisticGD:
             loss = self._log_loss(X_val @ W + b, Y_val, xp)
             self.history_.append(loss)
             if not np.isfinite(loss):
-                msg = f"learning_rate: {self.learning_rate} made the loss diverge; use a smaller one"
+                msg = (
+                    f"learning_rate: {self.learning_rate} made the loss diverge; use a smaller one"
+                )
                 raise ValueError(msg)
             if loss < best[0] - self.tol:
                 best, stalled = (loss, W.copy(), b.copy(), epoch), 0
@@ -162,10 +165,9 @@ class LogisticGD:
 
     def _log_loss(self, scores: Any, Y: Any, xp: ModuleType) -> float:
         p = xp.clip(self._proba(scores, xp), _EPS, 1 - _EPS)
-        if Y.shape[1] == 1:
-            loss = -(Y * xp.log(p) + (1 - Y) * xp.log(1 - p))
-        else:
-            loss = -(Y * xp.log(p))
+        loss = -(Y * xp.log(p))
+        if Y.shape[1] == 1:  # the sigmoid's one column also scores the other class
+            loss -= (1 - Y) * xp.log(1 - p)
         return float(loss.sum(axis=1).mean())
 
     def _check_fitted(self) -> None:
