@@ -28,14 +28,15 @@ class LogisticGD:
 
     def __init__(
         self,
-        learning_rate: float = 0.1,
+        learning_rate: float = 0.05,
         l2: float = 1e-4,
         *,
-        batch_size: int = 64,
+        batch_size: int | str = "auto",
         max_epochs: int = 200,
         patience: int = 10,
         tol: float = 1e-5,
         momentum: float = 0.9,
+        decay: float = 0.1,
         validation_fraction: float = 0.15,
         seed: int = 0,
     ) -> None:
@@ -46,11 +47,15 @@ class LogisticGD:
         self.patience = patience
         self.tol = tol
         self.momentum = momentum
+        self.decay = decay
         self.validation_fraction = validation_fraction
         self.seed = seed
 
     def _check_params(self) -> None:
         positive = {"learning_rate": self.learning_rate, "tol": self.tol}
+        if not isinstance(self.decay, (int, float)) or self.decay < 0:
+            msg = f"decay: expected a number >= 0, got {self.decay!r}"
+            raise ValueError(msg)
         for name, value in positive.items():
             if not isinstance(value, (int, float)) or not value > 0:
                 msg = f"{name}: expected a number > 0, got {value!r}"
@@ -67,6 +72,8 @@ class LogisticGD:
             raise ValueError(msg)
         for name in ("batch_size", "max_epochs", "patience"):
             value = getattr(self, name)
+            if name == "batch_size" and value == "auto":
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 msg = f"{name}: expected an int >= 1, got {value!r}"
                 raise ValueError(msg)
@@ -92,41 +99,30 @@ class LogisticGD:
         Y = self._targets(y_host, xp)
         Y_val = self._targets(y_val, xp)
 
-        n, d = X.shape
         k = Y.shape[1]
-        W = xp.zeros((d, k), dtype=np.float32)
+        W = xp.zeros((X.shape[1], k), dtype=np.float32)
         b = xp.zeros((k,), dtype=np.float32)
-        vW, vb = xp.zeros_like(W), xp.zeros_like(b)
-        lr, mu, l2 = np.float32(self.learning_rate), np.float32(self.momentum), np.float32(self.l2)
+        velocity = [xp.zeros_like(W), xp.zeros_like(b)]
+        batch = self._batch_rows(X.shape[0])
         best = (float("inf"), W.copy(), b.copy(), 0)
         self.history_: list[float] = []
         stalled = 0
-        for epoch in range(1, self.max_epochs + 1):
-            order = xp.asarray(rng.permutation(n))
-            for start in range(0, n, self.batch_size):
-                idx = order[start : start + self.batch_size]
-                xb = X[idx]
-                residual = self._proba(xb @ W + b, xp) - Y[idx]
-                scale = np.float32(1.0 / xb.shape[0])
-                gW = (xb.T @ residual) * scale + l2 * W
-                gb = residual.sum(axis=0) * scale
-                vW = mu * vW - lr * gW
-                vb = mu * vb - lr * gb
-                W += vW
-                b += vb
-            loss = self._log_loss(X_val @ W + b, Y_val, xp)
-            self.history_.append(loss)
-            if not np.isfinite(loss):
-                msg = (
-                    f"learning_rate: {self.learning_rate} made the loss diverge; use a smaller one"
-                )
-                raise ValueError(msg)
-            if loss < best[0] - self.tol:
-                best, stalled = (loss, W.copy(), b.copy(), epoch), 0
-            else:
-                stalled += 1
-                if stalled >= self.patience:
-                    break
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+            for epoch in range(1, self.max_epochs + 1):
+                lr = np.float32(self.learning_rate / (1.0 + self.decay * (epoch - 1)))
+                self._epoch(X, Y, W, b, velocity, lr, batch, rng, xp)
+                loss = self._log_loss(X_val @ W + b, Y_val, xp)
+                self.history_.append(loss)
+                if not np.isfinite(loss):
+                    msg = f"learning_rate: {self.learning_rate} made the loss diverge; "
+                    msg += "use a smaller one"
+                    raise ValueError(msg)
+                if loss < best[0] - self.tol:
+                    best, stalled = (loss, W.copy(), b.copy(), epoch), 0
+                else:
+                    stalled += 1
+                    if stalled >= self.patience:
+                        break
         self.best_loss_, self.coef_, self.intercept_, self.best_epoch_ = best
         self.n_epochs_ = epoch
         return self
@@ -152,6 +148,39 @@ class LogisticGD:
         return xp.asarray(self.classes_)[index]
 
     # --- pieces ------------------------------------------------------------------------------
+    def _batch_rows(self, n: int) -> int:
+        """``"auto"``: 64 rows, or n/1000 on large data so that an epoch is ~1000 steps (on a
+        GPU each step is a few kernel launches; tiny batches would be launch-bound)."""
+        return max(64, n // 1000) if self.batch_size == "auto" else int(self.batch_size)
+
+    def _epoch(
+        self,
+        X: Any,
+        Y: Any,
+        W: Any,
+        b: Any,
+        velocity: list[Any],
+        lr: np.float32,
+        batch: int,
+        rng: np.random.Generator,
+        xp: ModuleType,
+    ) -> None:
+        """One shuffled pass of momentum SGD, updating W, b and velocity in place."""
+        mu, l2 = np.float32(self.momentum), np.float32(self.l2)
+        vW, vb = velocity
+        order = xp.asarray(rng.permutation(X.shape[0]))
+        for start in range(0, X.shape[0], batch):
+            idx = order[start : start + batch]
+            xb = X[idx]
+            residual = self._proba(xb @ W + b, xp) - Y[idx]
+            scale = np.float32(1.0 / xb.shape[0])
+            vW *= mu
+            vW -= lr * ((xb.T @ residual) * scale + l2 * W)
+            vb *= mu
+            vb -= lr * (residual.sum(axis=0) * scale)
+            W += vW
+            b += vb
+
     def _targets(self, y: np.ndarray, xp: ModuleType) -> Any:
         """Binary: one column of 0/1; multiclass: one-hot over ``classes_``."""
         index = np.searchsorted(self.classes_, y)
