@@ -66,8 +66,10 @@ class Comparison:
         for name, cost in (("int8", self.int8_cost), ("float", self.float_cost)):
             lines.append(f"  {name:>5}: {cost.seconds * 1e3:.3f} ms, {cost.joules_text}")
         ratio = self.joules_ratio
-        energy = "no meter" if ratio is None else f"{ratio:.2f}x fewer joules"
-        lines.append(f"  int8 is {self.speedup:.2f}x faster, {energy}")
+        energy = "no meter" if ratio is None else f"{ratio:.2f}x"
+        lines.append(
+            f"  speed-up (float s / int8 s): {self.speedup:.2f}x; joules (float / int8): {energy}"
+        )
         return "\n".join(lines)
 
 

@@ -20,7 +20,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--classes", type=int, default=2, help="classes (synthetic only)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--components", type=int, default=None, help="PCA size for training")
-    parser.add_argument("--lr", type=float, default=0.1, help="learning rate for training")
+    parser.add_argument("--lr", type=float, default=0.05, help="learning rate for training")
     parser.add_argument("--l2", type=float, default=1e-3, help="L2 regularisation for training")
     parser.add_argument("--no-search", action="store_true", help="skip the hyper-parameter search")
     parser.add_argument("--select", choices=SELECTIONS, default="accuracy", help="search rule")

@@ -34,7 +34,7 @@ def steps_table(result: PipelineResult) -> Table:
 
 def metrics_table(result: PipelineResult) -> Table:
     table = Table(title="test metrics")
-    table.add_column("model")
+    table.add_column("model", no_wrap=True)
     names = list(result.metrics)
     for name in names:
         table.add_column(name, justify="right")
