@@ -31,14 +31,14 @@ class Window:
     e0: float | None
     start_temperature_c: float | None
     samples: list[tuple[float, float]] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    sampler: threading.Thread | None = None
 
     def stop_sampler(self) -> None:
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
-            self._thread = None
+        if self.sampler is not None:
+            self.stop.set()
+            self.sampler.join()
+            self.sampler = None
 
 
 class Meter:
@@ -69,7 +69,7 @@ class Meter:
         """One instantaneous power sample in watts, or ``None`` if the meter has none."""
         return None
 
-    def _poll(self) -> None:  # noqa: B027 - optional hook, a no-op unless a backend needs it
+    def _poll(self) -> None:  # optional hook, a no-op unless a backend needs it
         """Called by the sampler thread each period (RAPL uses it to catch counter wraps)."""
 
     def temperature_c(self) -> float | None:
@@ -103,13 +103,13 @@ class Meter:
         window = Window(t0=0.0, e0=None, start_temperature_c=self.temperature_c())
         interval = self.sample_interval_s
         if sample and interval is not None:
-            window._thread = threading.Thread(
+            window.sampler = threading.Thread(
                 target=self._sample_loop, args=(window, interval), daemon=True
             )
         window.t0 = self.clock()
         window.e0 = self._read_joules()
-        if window._thread is not None:
-            window._thread.start()
+        if window.sampler is not None:
+            window.sampler.start()
         return window
 
     def end(self, window: Window) -> Measurement:
@@ -147,14 +147,14 @@ class Meter:
         )
 
     def _sample_loop(self, window: Window, interval: float) -> None:
-        while not window._stop.is_set():
+        while not window.stop.is_set():
             self._poll()
             watts = self._read_watts()
             if watts is not None:
                 window.samples.append((self.clock() - window.t0, watts))
-            window._stop.wait(interval)
+            window.stop.wait(interval)
 
-    def close(self) -> None:  # noqa: B027 - backends holding a library handle override it
+    def close(self) -> None:  # backends holding a library handle override it
         """Release what the meter holds (NVML handle); the meter is unusable afterwards."""
 
 
@@ -165,7 +165,11 @@ class NullMeter(Meter):
     min_window_s = 0.1  # enough for a stable time reading
 
     def __init__(
-        self, reason: str = "no energy meter", *, clock: Clock = time.perf_counter, device: str = "cpu"
+        self,
+        reason: str = "no energy meter",
+        *,
+        clock: Clock = time.perf_counter,
+        device: str = "cpu",
     ) -> None:
         super().__init__(clock=clock, device=device)
         self.why = reason

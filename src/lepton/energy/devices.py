@@ -25,7 +25,7 @@ def normalize_device(device: Any) -> str:
             raise ValueError(msg)
         return f"cuda:{device}"
     if not isinstance(device, str):
-        msg = f"device: expected 'cpu', 'cuda', 'cuda:N' or a GPU index, got {type(device).__name__}"
+        msg = f"device: expected 'cpu', 'cuda', 'cuda:N' or an index, got {type(device).__name__}"
         raise TypeError(msg)
     text = device.strip().lower()
     if text == "cpu":

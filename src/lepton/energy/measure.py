@@ -123,7 +123,9 @@ def measure_repeated(
         if elapsed >= window_s or done >= max_repetitions:
             break
         per_call = max(elapsed / done, 1e-9)
-        batch = min(max(1, math.ceil((window_s - elapsed) / per_call * 1.05)), max_repetitions - done)
+        batch = min(
+            max(1, math.ceil((window_s - elapsed) / per_call * 1.05)), max_repetitions - done
+        )
     return meter.end(window).per_repetition(done)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -76,7 +77,7 @@ def integrate_samples(samples: Sequence[tuple[float, float]], duration: float) -
     if len(points) < MIN_SAMPLES_FOR_INTEGRAL or duration <= 0:
         return None
     total = points[0][1] * points[0][0]
-    for (t0, w0), (t1, w1) in zip(points, points[1:]):
+    for (t0, w0), (t1, w1) in itertools.pairwise(points):
         total += 0.5 * (w0 + w1) * (t1 - t0)
     total += points[-1][1] * (duration - points[-1][0])
     return total

@@ -20,7 +20,15 @@ from lepton.energy.base import Clock, Meter
 from lepton.energy.devices import nvml_selector
 
 # nvmlFieldValue_t.valueType -> the union member holding the value
-_VALUE_MEMBERS = {0: "dVal", 1: "uiVal", 2: "ulVal", 3: "ullVal", 4: "sllVal", 5: "siVal", 6: "usVal"}
+_VALUE_MEMBERS = {
+    0: "dVal",
+    1: "uiVal",
+    2: "ulVal",
+    3: "ullVal",
+    4: "sllVal",
+    5: "siVal",
+    6: "usVal",
+}
 
 
 def _text(value: Any) -> str:
@@ -43,7 +51,7 @@ class NvmlMeter(Meter):
         *,
         nvml: ModuleType | Any | None = None,
         clock: Clock = time.perf_counter,
-        sample_interval_s: float = 0.01,
+        sample_interval_s: float | None = 0.01,
     ) -> None:
         super().__init__(clock=clock, device=f"cuda:{index}")
         self.index = index
@@ -78,7 +86,7 @@ class NvmlMeter(Meter):
         try:
             nvml.nvmlDeviceGetTotalEnergyConsumption(self._handle)
         except error as exc:
-            return f"{self.device_name} has no readable energy counter (Volta or newer needed: {exc})"
+            return f"{self.device_name} has no readable energy counter (needs Volta+: {exc})"
         self.instant_power = self._instant_power_works()
         return None
 

@@ -1,0 +1,199 @@
+"""The kernel families the tuner knows: one entry per op.
+
+An entry says what a problem's dimensions are called, where the op's configuration table and its
+hash come from, how to build inputs for a shape and run one configuration on them, and how much
+work one call does. A new kernel family plugs in with ``register(TunableOp(...))``.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lepton.energy.devices import cuda_index
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Inputs built for one shape: ``run(config_id)`` is one call of the op on them."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    run: Callable[[int], Any]
+    sync: Callable[[], Any] | None = None  # waits for queued device work (GPU)
+    work_ops: float | None = None  # arithmetic operations per call, for ops/J
+
+
+@dataclass(frozen=True)
+class TunableOp:
+    name: str
+    dims: tuple[str, ...]  # problem dimension names, in shape order: ("m", "n", "k")
+    configs: Callable[[str], list[dict[str, Any]]]  # device -> config table
+    table_hash: Callable[[str], str]  # device -> hash of that table (part of cache keys)
+    prepare: Callable[[tuple[int, ...], str, int | None], Problem]  # (shape, device, seed)
+    dtype: str = "int8"
+    aliases: tuple[str, ...] = ()
+    efficiency_unit: str = "TOPS/J"  # work_ops / joules / efficiency_scale
+    efficiency_scale: float = 1e12
+    description: str = ""
+
+
+_REGISTRY: dict[str, TunableOp] = {}
+_ALIASES: dict[str, str] = {}
+_listeners: list[Callable[[], None]] = []
+
+
+def register(entry: TunableOp, *, replace: bool = False) -> None:
+    """Make ``entry`` tunable under its name and aliases."""
+    names = (entry.name, *entry.aliases)
+    taken = [n for n in names if (n in _REGISTRY or n in _ALIASES) and not replace]
+    if taken:
+        msg = f"op: {', '.join(taken)} already registered (pass replace=True)"
+        raise ValueError(msg)
+    if replace:
+        unregister(entry.name)
+    _REGISTRY[entry.name] = entry
+    for alias in entry.aliases:
+        _ALIASES[alias] = entry.name
+    for notify in _listeners:
+        notify()
+
+
+def unregister(name: str) -> None:
+    entry = _REGISTRY.pop(_ALIASES.get(name, name), None)
+    if entry is None:
+        return
+    for alias in entry.aliases:
+        _ALIASES.pop(alias, None)
+    for notify in _listeners:
+        notify()
+
+
+def on_change(listener: Callable[[], None]) -> None:
+    """Call ``listener`` whenever the registry changes (the cache drops memoised hashes)."""
+    _listeners.append(listener)
+
+
+def get(name: str) -> TunableOp:
+    """The entry for ``name`` or one of its aliases."""
+    entry = _REGISTRY.get(_ALIASES.get(name, name)) if isinstance(name, str) else None
+    if entry is None:
+        msg = f"op: expected one of {', '.join(repr(n) for n in names())}, got {name!r}"
+        raise ValueError(msg)
+    return entry
+
+
+def names(*, with_aliases: bool = False) -> list[str]:
+    return sorted([*_REGISTRY, *_ALIASES] if with_aliases else _REGISTRY)
+
+
+def parse_shape(entry: TunableOp, problem: Any) -> tuple[int, ...]:
+    """A problem as ``{"m": 256, ...}`` or a sequence in ``entry.dims`` order -> shape tuple."""
+    if isinstance(problem, Mapping):
+        missing = [d for d in entry.dims if d not in problem]
+        extra = [k for k in problem if k not in entry.dims]
+        if missing or extra:
+            msg = (
+                f"problem: {entry.name} needs dimensions {', '.join(entry.dims)}"
+                f"{'; missing ' + ', '.join(missing) if missing else ''}"
+                f"{'; unknown ' + ', '.join(map(str, extra)) if extra else ''}"
+            )
+            raise ValueError(msg)
+        values: Sequence[Any] = [problem[d] for d in entry.dims]
+    elif isinstance(problem, Sequence) and not isinstance(problem, str):
+        values = problem
+    else:
+        msg = (
+            f"problem: expected a mapping of {', '.join(entry.dims)} or a sequence, got {problem!r}"
+        )
+        raise TypeError(msg)
+    if len(values) != len(entry.dims):
+        msg = f"problem: {entry.name} has {len(entry.dims)} dimensions ({', '.join(entry.dims)})"
+        raise ValueError(msg)
+    shape = []
+    for dim, value in zip(entry.dims, values, strict=True):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            msg = f"problem: {dim} must be an int, got {value!r}"
+            raise TypeError(msg)
+        if value < 1:
+            msg = f"problem: {dim} must be >= 1, got {value}"
+            raise ValueError(msg)
+        shape.append(operator.index(value))
+    return tuple(shape)
+
+
+# --- INT8 GEMM ----------------------------------------------------------------------------------
+
+# Config tables by device kind. The CUDA table's op name is the gemm area's to choose; it is
+# named here once so that only this line changes if it differs.
+_GEMM_TABLES = {"cpu": "int8_gemm", "cuda": "int8_gemm_cuda"}
+
+
+def _gemm_table_op(device: str) -> str:
+    return _GEMM_TABLES["cpu" if device == "cpu" else "cuda"]
+
+
+def _gemm_table(device: str) -> str:
+    from lepton._configs import ops_with_configs
+
+    name = _gemm_table_op(device)
+    if name not in ops_with_configs():
+        msg = f"op: {name} has no configuration table in this build (nothing to tune on {device})"
+        raise ValueError(msg)
+    return name
+
+
+def _gemm_configs(device: str) -> list[dict[str, Any]]:
+    from lepton import ops
+
+    return ops.config_table(_gemm_table(device))
+
+
+def _gemm_hash(device: str) -> str:
+    from lepton import ops
+
+    return ops.config_table_hash(_gemm_table(device))
+
+
+def _gemm_prepare(shape: tuple[int, ...], device: str, seed: int | None) -> Problem:
+    from lepton import ops
+
+    m, n, k = shape
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-128, 128, size=(m, k), dtype=np.int8)
+    b = rng.integers(-128, 128, size=(n, k), dtype=np.int8)
+    work = 2.0 * m * n * k
+    if device == "cpu":
+        return Problem(shape, "int8", lambda config: ops.int8_gemm(a, b, config=config), None, work)
+    try:
+        import cupy
+    except ImportError as exc:
+        msg = f"device: tuning on {device} needs cupy (pip install 'lepton-kernels[gpu]')"
+        raise ValueError(msg) from exc
+    gpu = cupy.cuda.Device(cuda_index(device))
+    with gpu:
+        a_dev, b_dev = cupy.asarray(a), cupy.asarray(b)
+
+    def run(config: int) -> Any:
+        with gpu:
+            return ops.int8_gemm(a_dev, b_dev, config=config)
+
+    return Problem(shape, "int8", run, gpu.synchronize, work)
+
+
+register(
+    TunableOp(
+        name="int8_gemm",
+        dims=("m", "n", "k"),
+        configs=_gemm_configs,
+        table_hash=_gemm_hash,
+        prepare=_gemm_prepare,
+        dtype="int8",
+        aliases=("gemm",),
+        description="int8 A (M, K) × B (N, K)ᵀ -> int32 (M, N)",
+    )
+)

@@ -1,0 +1,221 @@
+"""Showing tuning results: a rich table per run, the cache's contents, the Pareto scatter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from lepton.tune.result import ConfigResult, TuneResult
+
+
+def _number(value: float | None, fmt: str, missing: str = "-") -> str:
+    return missing if value is None else format(value, fmt)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"±{value / 2:.1%}"
+
+
+def result_table(result: TuneResult) -> Table:
+    """Config, ms and J (± half their spread over the rounds), W, ops/J, temperature, and
+    whether the config was chosen, tied, or too slow for the guarantee; fastest first."""
+    shape = "×".join(str(d) for d in result.shape)
+    table = Table(
+        title=(
+            f"{result.op} {shape} on {result.device} ({result.device_name}): "
+            f"objective {result.objective}, guarantee ≤ {result.max_slowdown:.2f}× fastest "
+            f"({result.guarantee_s * 1e3:.3f} ms)"
+        ),
+        caption=_caption(result),
+    )
+    columns = ["config", "ms", "J", "W", result.efficiency_unit, "°C", "choice"]
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("config", "choice") else "right")
+    for row in result.rows:
+        temps = row.temperature_c
+        table.add_row(
+            row.name,
+            f"{row.ms:.3f} {_percent(row.time_spread)}",
+            "no meter" if row.joules is None else f"{row.joules:.4g} {_percent(row.energy_spread)}",
+            _number(row.watts, ".1f"),
+            _number(row.efficiency, ".3g"),
+            "-" if temps is None else f"{temps[0]:.0f}–{temps[1]:.0f}",
+            _choice(row),
+            style="bold green" if row.chosen else (None if row.eligible else "dim"),
+        )
+    return table
+
+
+def _choice(row: ConfigResult) -> str:
+    if row.chosen:
+        return "★ chosen"
+    if not row.eligible:
+        return "too slow"
+    return "tie" if row.tied else ""
+
+
+def _caption(result: TuneResult) -> str:
+    parts = [f"winner {result.winner.name}", f"{result.slowdown:.3f}× the fastest's time"]
+    saving = result.energy_saving
+    if saving is not None:
+        parts.append(f"{saving:.1%} fewer joules than the fastest ({result.fastest.name})")
+    if result.idle_watts is not None:
+        parts.append(f"idle {result.idle_watts:.1f} W")
+    if result.meter == "none":
+        parts.append("no meter: time only")
+    parts.append(f"{result.rounds} rounds, {result.elapsed_s:.1f} s of {result.budget_s:.0f} s")
+    if result.sampled:
+        parts.append(f"{len(result.rows)} of {result.table_size} configs measured")
+    return "; ".join(parts)
+
+
+def cache_table(entries: dict[str, dict[str, Any]]) -> Table:
+    table = Table(title=f"lepton tuning cache ({len(entries)} entries)")
+    for column in ("op", "bucket", "dtype", "device", "driver", "config", "objective", "ms", "J"):
+        table.add_column(column)
+    for entry in sorted(entries.values(), key=lambda e: (e.get("op", ""), e["key"]["bucket"])):
+        key = entry.get("key", {})
+        table.add_row(
+            str(entry.get("op", "?")),
+            str(key.get("bucket", "?")),
+            str(key.get("dtype", "?")),
+            str(key.get("device", "?")),
+            str(key.get("driver", "?")),
+            str(entry.get("config_name", entry["config"])),
+            str(entry.get("objective", "?")),
+            _number(entry.get("ms"), ".3f"),
+            _number(entry.get("joules"), ".4g", "no meter"),
+        )
+    return table
+
+
+def pareto_front(rows: list[ConfigResult]) -> list[ConfigResult]:
+    """Configurations no other is both faster and cheaper than, by time (needs joules)."""
+    measured = sorted(
+        (r for r in rows if r.joules is not None), key=lambda r: (r.seconds, r.joules)
+    )
+    front: list[ConfigResult] = []
+    for row in measured:
+        if not front or row.joules < front[-1].joules:  # type: ignore[operator]
+            front.append(row)
+    return front
+
+
+def require_pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError as exc:
+        msg = "plotting needs matplotlib (pip install matplotlib, or lepton-kernels[bench])"
+        raise ImportError(msg) from exc
+    matplotlib.use("Agg")  # files only: no display needed, none assumed
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_pareto(result: TuneResult, path: str | Path) -> Path:
+    """Write the time-vs-joules scatter (chosen config marked, guarantee line drawn) as PNG.
+
+    Without a meter there are no joules: the plot shows time per configuration only, and says so.
+    """
+    plt = require_pyplot()
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
+    try:
+        if result.winner.joules is None:
+            _plot_time_only(ax, result)
+        else:
+            _plot_scatter(ax, result)
+        ax.set_title(
+            f"{result.op} {'×'.join(map(str, result.shape))} on {result.device_name}\n"
+            f"objective {result.objective}, guarantee ≤ {result.max_slowdown:.2f}× fastest",
+            fontsize=10,
+        )
+        fig.tight_layout()
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _plot_scatter(ax: Any, result: TuneResult) -> None:
+    for eligible, color, label in ((True, "tab:blue", "eligible"), (False, "0.6", "too slow")):
+        rows = [r for r in result.rows if r.eligible == eligible]
+        if not rows:
+            continue
+        ax.errorbar(
+            [r.ms for r in rows],
+            [r.joules for r in rows],
+            xerr=[
+                [r.ms - min(t.seconds for t in r.trials) * 1e3 for r in rows],
+                [max(t.seconds for t in r.trials) * 1e3 - r.ms for r in rows],
+            ],
+            yerr=[
+                [r.joules - min(t.joules for t in r.trials) for r in rows],
+                [max(t.joules for t in r.trials) - r.joules for r in rows],
+            ],
+            fmt="o",
+            color=color,
+            label=label,
+            capsize=2,
+            markersize=5,
+        )
+    front = pareto_front(result.rows)
+    ax.step(
+        [r.ms for r in front],
+        [r.joules for r in front],
+        where="post",
+        color="tab:orange",
+        linewidth=1,
+        label="Pareto front",
+    )
+    ax.axvline(
+        result.guarantee_s * 1e3,
+        color="tab:red",
+        linestyle="--",
+        linewidth=1,
+        label=f"guarantee ({result.max_slowdown:.2f}× fastest)",
+    )
+    ax.plot(
+        [result.fastest.ms],
+        [result.fastest.joules],
+        "s",
+        markersize=11,
+        fillstyle="none",
+        color="black",
+        label=f"fastest: {result.fastest.name}",
+    )
+    ax.plot(
+        [result.winner.ms],
+        [result.winner.joules],
+        "*",
+        markersize=16,
+        color="tab:green",
+        label=f"chosen: {result.winner.name}",
+    )
+    for row in result.rows:
+        ax.annotate(
+            row.name, (row.ms, row.joules), fontsize=6, xytext=(3, 3), textcoords="offset points"
+        )
+    ax.set_xlabel("time per call (ms)")
+    ax.set_ylabel(f"energy per call (J, {result.meter})")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+
+
+def _plot_time_only(ax: Any, result: TuneResult) -> None:
+    rows = list(reversed(result.rows))  # fastest on top
+    colors = ["tab:green" if r.chosen else ("tab:blue" if r.eligible else "0.6") for r in rows]
+    ax.barh([r.name for r in rows], [r.ms for r in rows], color=colors)
+    ax.axvline(
+        result.guarantee_s * 1e3,
+        color="tab:red",
+        linestyle="--",
+        linewidth=1,
+        label=f"guarantee ({result.max_slowdown:.2f}× fastest)",
+    )
+    ax.set_xlabel("time per call (ms) — no energy meter: time only")
+    ax.tick_params(axis="y", labelsize=6)
+    ax.legend(fontsize=7)

@@ -1,0 +1,205 @@
+"""What a tuning run measured: trials, a summary per configuration, and the choice."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One window of one configuration (per-call numbers)."""
+
+    round: int
+    position: int  # place in that round's random order
+    seconds: float
+    joules: float | None
+    repetitions: int
+    temperature_c: float | None = None
+    start_temperature_c: float | None = None
+    gap: float | None = None  # meter counter vs power samples
+
+
+def _median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def _spread(values: list[float]) -> float:
+    """(max - min) / median: the relative width of what the rounds measured."""
+    middle = _median(values)
+    return (max(values) - min(values)) / middle if middle > 0 else 0.0
+
+
+@dataclass
+class ConfigResult:
+    """A configuration's summary over its trials; ``objective_*`` are in the objective's unit."""
+
+    id: int
+    name: str
+    trials: list[Trial]
+    seconds: float  # median per call
+    joules: float | None
+    watts: float | None
+    efficiency: float | None  # work per joule in the op's unit (TOPS/J for a GEMM)
+    time_spread: float
+    energy_spread: float | None
+    objective: float  # median
+    objective_low: float  # lowest trial value
+    objective_high: float
+    eligible: bool = False  # median time within max_slowdown × the fastest median
+    tied: bool = False  # within the measured noise of the best eligible config
+    chosen: bool = False
+    temperature_c: tuple[float, float] | None = None  # (min, max) over the trials
+    above_idle_j: float | None = None  # joules beyond idle draw for the same time
+
+    @property
+    def max_gap(self) -> float | None:
+        """The largest meter self-disagreement (counter vs power samples) over the trials."""
+        gaps = [abs(t.gap) for t in self.trials if t.gap is not None]
+        return max(gaps) if gaps else None
+
+    @property
+    def ms(self) -> float:
+        return self.seconds * 1e3
+
+    @classmethod
+    def summarise(
+        cls,
+        config: dict[str, Any],
+        trials: list[Trial],
+        values: list[float],
+        work_ops: float | None,
+        efficiency_scale: float,
+    ) -> ConfigResult:
+        seconds = _median([t.seconds for t in trials])
+        energies = [t.joules for t in trials if t.joules is not None]
+        joules = _median(energies) if len(energies) == len(trials) else None
+        temps = [t.temperature_c for t in trials if t.temperature_c is not None]
+        return cls(
+            id=int(config["id"]),
+            name=str(config.get("name", config["id"])),
+            trials=trials,
+            seconds=seconds,
+            joules=joules,
+            watts=None if joules is None or seconds <= 0 else joules / seconds,
+            efficiency=(
+                None
+                if joules is None or not work_ops or joules <= 0
+                else work_ops / joules / efficiency_scale
+            ),
+            time_spread=_spread([t.seconds for t in trials]),
+            energy_spread=None if joules is None else _spread(energies),
+            objective=_median(values),
+            objective_low=min(values),
+            objective_high=max(values),
+            temperature_c=(min(temps), max(temps)) if temps else None,
+        )
+
+    def to_dict(self, *, with_trials: bool = True) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["ms"] = self.ms
+        out["max_gap"] = self.max_gap
+        if not with_trials:
+            out.pop("trials")
+        return out
+
+
+@dataclass
+class TuneResult:
+    """The outcome of ``lepton.tune.tune``: every measured configuration and the winner."""
+
+    op: str
+    shape: tuple[int, ...]
+    dtype: str
+    device: str
+    device_name: str
+    objective: str
+    max_slowdown: float  # the guarantee: winner's median time ≤ max_slowdown × fastest median
+    rows: list[ConfigResult]  # sorted by median time
+    winner: ConfigResult
+    fastest: ConfigResult
+    meter: str  # meter source, "none" when only time was measured
+    idle_watts: float | None
+    rounds: int
+    window_s: float
+    budget_s: float
+    elapsed_s: float
+    table_size: int
+    skipped: dict[str, str] = field(default_factory=dict)  # config name -> why not measured
+    efficiency_unit: str = "TOPS/J"
+    cache_key: str | None = None
+
+    @property
+    def guarantee_s(self) -> float:
+        """The slowest median time a winner may have."""
+        return self.max_slowdown * self.fastest.seconds
+
+    @property
+    def sampled(self) -> bool:
+        """True when the budget or the shape left part of the table unmeasured."""
+        return len(self.rows) < self.table_size
+
+    @property
+    def slowdown(self) -> float:
+        return self.winner.seconds / self.fastest.seconds
+
+    @property
+    def max_gap(self) -> float | None:
+        """The largest |counter - samples| / counter of any trial (None: no sampled meter)."""
+        gaps = [r.max_gap for r in self.rows if r.max_gap is not None]
+        return max(gaps) if gaps else None
+
+    @property
+    def energy_saving(self) -> float | None:
+        """Fraction of the fastest configuration's joules the winner saves (None: no meter)."""
+        if self.winner.joules is None or not self.fastest.joules:
+            return None
+        return 1.0 - self.winner.joules / self.fastest.joules
+
+    def to_dict(self, *, with_trials: bool = True) -> dict[str, Any]:
+        return {
+            "op": self.op,
+            "shape": list(self.shape),
+            "dtype": self.dtype,
+            "device": self.device,
+            "device_name": self.device_name,
+            "objective": self.objective,
+            "max_slowdown": self.max_slowdown,
+            "guarantee_s": self.guarantee_s,
+            "winner": self.winner.name,
+            "winner_id": self.winner.id,
+            "fastest": self.fastest.name,
+            "slowdown": self.slowdown,
+            "energy_saving": self.energy_saving,
+            "max_gap": self.max_gap,
+            "meter": self.meter,
+            "idle_watts": self.idle_watts,
+            "rounds": self.rounds,
+            "window_s": self.window_s,
+            "budget_s": self.budget_s,
+            "elapsed_s": self.elapsed_s,
+            "table_size": self.table_size,
+            "sampled": self.sampled,
+            "skipped": dict(self.skipped),
+            "efficiency_unit": self.efficiency_unit,
+            "cache_key": self.cache_key,
+            "configs": [r.to_dict(with_trials=with_trials) for r in self.rows],
+        }
+
+    def table(self) -> Any:
+        from lepton.tune.report import result_table
+
+        return result_table(self)
+
+    def __rich__(self) -> Any:
+        return self.table()
+
+    def __str__(self) -> str:
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        Console(file=buffer, width=120, color_system=None).print(self.table())
+        return buffer.getvalue()
