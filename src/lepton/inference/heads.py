@@ -20,6 +20,14 @@ from lepton.inference.layers import sigmoid
 CLASSIFIER_OUTPUTS = ("logistic", "softmax", "ovr", "multilabel")
 
 
+def take_labels(classes: np.ndarray, index: Any, xp: ModuleType) -> Any:
+    """``classes[index]``: numeric labels stay on the input's device; strings and objects exist
+    only in numpy, so those come back as numpy arrays."""
+    if xp is not np and np.issubdtype(classes.dtype, np.number):
+        return xp.asarray(classes)[index]
+    return classes[to_host(index)]
+
+
 def softmax(z: Any, xp: ModuleType) -> Any:
     e = xp.exp(z - z.max(axis=1, keepdims=True))
     e /= e.sum(axis=1, keepdims=True)
@@ -52,7 +60,7 @@ class ClassifierHead:
         if self.output == "multilabel":
             return (z > 0).astype(np.int64)
         index = (z[:, 0] > 0).astype(np.int64) if self.output == "logistic" else z.argmax(axis=1)
-        return self._labels(index, xp)
+        return take_labels(self.classes, index, xp)
 
     def predict_proba(self, z: Any, xp: ModuleType) -> Any:
         if self.output == "softmax":
@@ -66,12 +74,6 @@ class ClassifierHead:
 
     def decision_function(self, z: Any, xp: ModuleType) -> Any:
         return z[:, 0].copy() if self.output == "logistic" else z
-
-    def _labels(self, index: Any, xp: ModuleType) -> Any:
-        # Numeric labels stay on the input's device; strings and objects only exist in numpy.
-        if xp is not np and np.issubdtype(self.classes.dtype, np.number):
-            return xp.asarray(self.classes)[index]
-        return self.classes[to_host(index)]
 
 
 @dataclass(frozen=True)

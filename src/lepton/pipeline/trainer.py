@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from lepton.inference.arrays import namespace, to_host
-from lepton.inference.heads import softmax
+from lepton.inference.heads import softmax, take_labels
 from lepton.inference.layers import sigmoid
 
 _EPS = 1e-7  # keeps log() finite on saturated probabilities
@@ -145,7 +145,7 @@ class LogisticGD:
         scores = self.decision_function(X)
         xp = namespace(scores)
         index = (scores > 0).astype(np.int64) if scores.ndim == 1 else scores.argmax(axis=1)
-        return xp.asarray(self.classes_)[index]
+        return take_labels(self.classes_, index, xp)
 
     # --- pieces ------------------------------------------------------------------------------
     def _batch_rows(self, n: int) -> int:
