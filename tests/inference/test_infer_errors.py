@@ -113,7 +113,7 @@ def test_input_empty(lep):
 def test_input_not_finite(lep):
     x = np.ones((2, 5), np.float32)
     x[1, 2] = np.inf
-    with pytest.raises(ValueError, match="x: contains NaN or inf"):
+    with pytest.raises(ValueError, match=r"x: .*(NaN|Inf|inf)"):
         lep.predict(x)
 
 

@@ -4,7 +4,8 @@ Dynamic scales (one per row, computed by ``linear_int8`` as it loads the row) ad
 input; a static scale (one per layer, the largest |activation| seen in the sample) saves that
 reduction but is coarser and saturates on inputs larger than the sample's. Which one is better
 is a measurement, not a belief: both run on the sample and static is kept only if it is at
-least as accurate against the float layers *and* faster.
+least as accurate against the float layers *and* faster. Static scales apply to host (numpy)
+inputs, where they were measured; GPU inputs always use dynamic scales.
 """
 
 from __future__ import annotations

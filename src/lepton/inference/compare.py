@@ -99,7 +99,7 @@ def compare_paths(lep: Lepton, x: Any, y: Any, *, rounds: int, min_window_s: flo
         msg = f"rounds: expected an int >= 1, got {rounds!r}"
         raise ValueError(msg)
     arr, backend = to_backend(x)
-    arr = lep._check_input(arr, backend.xp, backend.device)
+    arr = lep._check_input(arr, backend.xp)
     plan = lep.plan_
     # scikit-learn models compute on the host whatever the int8 path runs on.
     float_x = to_host(arr) if plan.kind.startswith("sklearn") else arr
