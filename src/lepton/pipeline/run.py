@@ -8,7 +8,6 @@ only; the search scores candidates on the validation split and the chosen one on
 from __future__ import annotations
 
 import importlib
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -77,6 +76,7 @@ def run(
     """
     from lepton import energy
     from lepton.energy.devices import normalize_device
+    from lepton.estimators import PCA, Preprocessor
 
     device = normalize_device(device)
     for name, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
@@ -111,13 +111,7 @@ def run(
         )
         splits = _split(dataset, test_fraction, val_fraction, seed, device)
 
-    estimators = sys.modules["lepton.estimators"]
-    with step("clean", lambda: f"impute mean, clip {clip_sigma}σ"):
-        cleaner = estimators.Preprocessor(impute="mean", clip_sigma=clip_sigma, scale=None)
-        splits = _fit_transform(cleaner, splits)
-    with step("normalise", lambda: "standard scale"):
-        splits = _fit_transform(estimators.Preprocessor(impute=None, scale="standard"), splits)
-
+    # The PCA sizes can be checked once the columns are known, before any work on the data.
     k = default_components(dataset.cols) if n_components is None else n_components
     _check_components([k], dataset.cols, "n_components")
     if search:
@@ -125,8 +119,14 @@ def run(
         _check_components(sizes, dataset.cols, "components")
         candidates = grid(learning_rates, l2s, sizes)
         ticker.total += len(candidates) + 1  # each candidate, and the search step itself
+
+    with step("clean", lambda: f"impute mean, clip {clip_sigma}σ"):
+        cleaner = Preprocessor(impute="mean", clip_sigma=clip_sigma, scale=None)
+        splits = _fit_transform(cleaner, splits)
+    with step("normalise", lambda: "standard scale"):
+        splits = _fit_transform(Preprocessor(impute=None, scale="standard"), splits)
     with step("reduce", lambda: f"PCA {dataset.cols} → {k}"):
-        reduced = _fit_transform(estimators.PCA(n_components=k), splits)
+        reduced = _fit_transform(PCA(n_components=k), splits)
     with step("train", lambda: f"{model.n_epochs_} epochs (best {model.best_epoch_})"):
         model = _train(reduced, learning_rate, l2, seed)
     with step("evaluate", lambda: f"accuracy {metrics['accuracy']:.4f}"):
@@ -136,7 +136,7 @@ def run(
     if search:
         with step("search", lambda: f"{len(found.candidates)} candidates, {found.selection_used}"):
             found = _search(
-                splits, candidates, selection, min_accuracy, seed, estimators.PCA, device, meter,
+                splits, candidates, selection, min_accuracy, seed, PCA, device, meter,
                 ticker,
             )  # fmt: skip
     ticker.tick("done", 0)
