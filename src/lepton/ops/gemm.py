@@ -1,21 +1,244 @@
-"""INT8 GEMM ops (placeholder: the gemm area replaces this module)."""
+"""INT8 GEMM on the CPU: exact int32 accumulation with a fused float epilogue.
+
+The kernel is chosen at run time for the active ISA (``lepton.get_isa()``: AVX-512 VNNI,
+AVX-VNNI, AVX2 or portable C++); every path gives bit-identical results. Operands are K-major
+like torch/sklearn weights: ``a`` is (M, K), ``b`` is (N, K) and the result is ``a @ b.T``.
+
+Configurations (cache blocking, thread split) live in one C++ table,
+``lepton.ops.config_table("int8_gemm")``; ``config=None`` asks the tuning cache, then a built-in
+shape heuristic. Non-contiguous or byte-swapped arrays are copied to C order before the call.
+"""
 
 from __future__ import annotations
 
-MAX_K = 65536
+from typing import Any
+
+import numpy as np
+
+from lepton import _core
+from lepton._tuned import tuned_config
+from lepton._validate import choice, host_array, vector
+
+# Exactness bound: A is shifted to u8 for the VNNI dot, so |Σₖ (a+128)·b| ≤ 255·128·K, which
+# stays below 2³¹ for K ≤ 65536. Longer K is refused, never silently wrong.
+MAX_K: int = int(_core.gemm_max_k)
+
+ACTIVATIONS: tuple[str | None, ...] = (None, "relu", "gelu", "sigmoid")
+OUT_DTYPES: tuple[str, ...] = ("int32", "float32", "float16")
+
+
+def _check_k(k: int, name: str) -> None:
+    if k > MAX_K:
+        msg = (
+            f"{name}: K={k} exceeds MAX_K={MAX_K}; int32 accumulation is exact only up to it "
+            "(split K and add the int32 results in int64)"
+        )
+        raise ValueError(msg)
+
+
+def _finite_vector(x: Any, name: str, length: int) -> np.ndarray | None:
+    if x is None:
+        return None
+    v = vector(x, name, length, dtype=np.float32)
+    if not np.isfinite(v).all():
+        msg = f"{name}: expected finite values (as float32), found NaN or Inf"
+        raise ValueError(msg)
+    return v
+
+
+def _out_dtype(out_dtype: Any, epilogue: bool) -> str:
+    if out_dtype is None:
+        return "float32" if epilogue else "int32"
+    try:
+        name = np.dtype(out_dtype).name
+    except TypeError:
+        name = repr(out_dtype)
+    choice(name, "out_dtype", OUT_DTYPES)
+    if name == "int32" and epilogue:
+        msg = (
+            "out_dtype: int32 output is the exact accumulator; scales, bias and activation "
+            "need float32 or float16"
+        )
+        raise ValueError(msg)
+    return name
+
+
+def _config_id(config: Any, shape: tuple[int, int, int]) -> int:
+    """The config id to run: the caller's, the tuning cache's, or -1 (the C++ heuristic)."""
+    if config is None:
+        config = tuned_config("int8_gemm", shape, "int8", "cpu")
+        if config is None:
+            return -1
+    if isinstance(config, bool) or not isinstance(config, (int, np.integer)):
+        msg = f"config: expected an int8_gemm config id (int) or None, got {config!r}"
+        raise TypeError(msg)
+    if config < 0:
+        msg = f"config: unknown int8_gemm config id {int(config)}; ids are >= 0"
+        raise ValueError(msg)
+    return int(config)
+
+
+def int8_gemm(
+    a: Any,
+    b: Any,
+    *,
+    a_scale: Any = None,
+    b_scale: Any = None,
+    bias: Any = None,
+    activation: str | None = None,
+    out_dtype: Any = None,
+    config: int | None = None,
+) -> np.ndarray:
+    """``a @ b.T`` in int8 with exact int32 accumulation and an optional fused epilogue.
+
+    Without scales, bias or activation the result is the exact int32 product. Otherwise each
+    element is ``act(acc[m, n] * a_scale[m] * b_scale[n] + bias[n])`` computed in float32
+    (a missing scale is 1, a missing bias 0) and written once as float32 or float16.
+
+    Args:
+        a: (M, K) int8 activations.
+        b: (N, K) int8 weights (K-major, the layout of torch/sklearn weights).
+        a_scale: (M,) per-row scales of ``a`` (converted to float32; finite).
+        b_scale: (N,) per-column scales of ``b`` (converted to float32; finite).
+        bias: (N,) bias (converted to float32; finite).
+        activation: None, "relu", "gelu" (erf form, as torch's default) or "sigmoid".
+        out_dtype: "int32" (default without epilogue), "float32" (default with one) or
+            "float16".
+        config: an id from ``config_table("int8_gemm")``; None asks the tuning cache, then a
+            shape heuristic.
+
+    Returns:
+        (M, N) array of ``out_dtype``.
+
+    Raises:
+        TypeError: ``a`` or ``b`` is not int8, or ``config`` is not an int.
+        ValueError: wrong ndim, empty input, K mismatch, K > ``MAX_K`` (65536), a scale or
+            bias of the wrong length or not finite, an unknown activation or out_dtype, int32
+            output with an epilogue, an unknown config id, or a config that cannot run this
+            shape (the message says why).
+    """
+    hint = "; quantize float data first with lepton.ops.quantize"
+    a = host_array(a, "a", dtypes=[np.int8], ndim=2, hint=hint)
+    b = host_array(b, "b", dtypes=[np.int8], ndim=2, hint=hint)
+    (m, k), n = a.shape, b.shape[0]
+    if b.shape[1] != k:
+        msg = f"b: expected shape (N, {k}) to match a's K={k}, got {b.shape}"
+        raise ValueError(msg)
+    _check_k(k, "a")
+    choice(activation, "activation", ACTIVATIONS)
+    a_scale = _finite_vector(a_scale, "a_scale", m)
+    b_scale = _finite_vector(b_scale, "b_scale", n)
+    bias = _finite_vector(bias, "bias", n)
+    epilogue = a_scale is not None or b_scale is not None or bias is not None
+    out = _out_dtype(out_dtype, epilogue or activation is not None)
+    cfg = _config_id(config, (m, n, k))
+    return _core.int8_gemm(a, b, a_scale, b_scale, bias, activation, out, cfg)
 
 
 class PackedLinear:
-    pass
+    """Int8 weights of a linear layer laid out once for the CPU kernel (see ``pack_weights``).
+
+    Holds the weights blocked and interleaved for the active ISA's multiply-add, their column
+    sums, and the padded ``w_scale`` and ``bias``. If a later call finds a different active ISA
+    (``lepton.set_isa`` / ``lepton.isa`` changed the cap), the weights are repacked for it on
+    that call and the new layout is kept: the cap is always respected and, since every path is
+    exact and bit-identical, results do not change.
+    """
+
+    __slots__ = ("_handle",)
+
+    def __init__(self, handle: Any) -> None:
+        if not isinstance(handle, _core.PackedWeights):
+            msg = "PackedLinear: create it with lepton.ops.pack_weights(w_q, w_scale, bias)"
+            raise TypeError(msg)
+        self._handle = handle
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(N, K): output features × input features."""
+        return int(self._handle.n), int(self._handle.k)
+
+    @property
+    def isa(self) -> str:
+        """The ISA whose layout the weights are in now."""
+        return str(self._handle.isa)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._handle.nbytes)
+
+    def __repr__(self) -> str:
+        n, k = self.shape
+        return f"PackedLinear(N={n}, K={k}, isa={self.isa!r}, nbytes={self.nbytes})"
 
 
-def int8_gemm(*args, **kwargs):
-    raise NotImplementedError
+def pack_weights(w_q: Any, w_scale: Any = None, bias: Any = None) -> PackedLinear:
+    """Lay out int8 weights once for ``linear_int8`` (packing per call would dominate small M).
+
+    Args:
+        w_q: (N, K) int8 weights, K ≤ ``MAX_K``.
+        w_scale: (N,) per-output-feature scales (float32, finite); None means 1.
+        bias: (N,) bias (float32, finite); None means 0.
+
+    Raises:
+        TypeError: ``w_q`` is not int8.
+        ValueError: wrong ndim, empty, K > ``MAX_K``, or a scale/bias of the wrong length or
+            not finite.
+    """
+    w = host_array(w_q, "w_q", dtypes=[np.int8], ndim=2, hint="; quantize float weights first")
+    n, k = w.shape
+    _check_k(k, "w_q")
+    scale = _finite_vector(w_scale, "w_scale", n)
+    b = _finite_vector(bias, "bias", n)
+    return PackedLinear(_core.pack_weights(w, scale, b))
 
 
-def linear_int8(*args, **kwargs):
-    raise NotImplementedError
+def linear_int8(
+    x: Any,
+    w: Any,
+    w_scale: Any = None,
+    bias: Any = None,
+    activation: str | None = None,
+    *,
+    config: int | None = None,
+) -> np.ndarray:
+    """``act((x quantized per row) @ w.T · scales + bias)``: an int8 linear layer.
 
+    Each row of ``x`` is quantized symmetrically on the fly (exactly as ``quantize`` does,
+    fused with the kernel's operand packing), multiplied with exact int32 accumulation, then
+    scaled by the row's scale and ``w_scale``, biased and activated in float32.
 
-def pack_weights(*args, **kwargs):
-    raise NotImplementedError
+    Args:
+        x: (M, K) or (K,) float32 (or float64) activations, finite.
+        w: a ``PackedLinear`` (fast path), or (N, K) int8 weights, packed on every call.
+        w_scale: (N,) weight scales, only with raw ``w`` (a PackedLinear carries its own).
+        bias: (N,) bias, only with raw ``w``.
+        activation: None, "relu", "gelu" or "sigmoid".
+        config: an int8_gemm config id; None asks the tuning cache, then the heuristic.
+
+    Returns:
+        float32 (M, N), or (N,) for 1-D ``x``.
+
+    Raises:
+        TypeError: ``x`` is not float32/float64, or ``w`` is neither a PackedLinear nor int8.
+        ValueError: shape mismatch, NaN/Inf in ``x`` (the message names the row), scales or
+            bias passed with a PackedLinear, or any ``int8_gemm`` argument error.
+    """
+    if isinstance(w, PackedLinear):
+        for name, value in (("w_scale", w_scale), ("bias", bias)):
+            if value is not None:
+                msg = f"{name}: the PackedLinear already holds it; pass None"
+                raise ValueError(msg)
+        packed = w
+    else:
+        packed = pack_weights(w, w_scale, bias)
+    n, k = packed.shape
+    arr = host_array(x, "x", dtypes=[np.float32, np.float64], ndim=(1, 2))
+    if arr.shape[-1] != k:
+        msg = f"x: expected {k} features (the weights' K), got shape {arr.shape}"
+        raise ValueError(msg)
+    choice(activation, "activation", ACTIVATIONS)
+    rows = arr.reshape(1, k) if arr.ndim == 1 else arr
+    cfg = _config_id(config, (rows.shape[0], n, k))
+    out, _ = _core.linear_int8(rows, packed._handle, activation, cfg)
+    return out[0] if arr.ndim == 1 else out
