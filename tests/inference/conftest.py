@@ -41,12 +41,20 @@ def diabetes() -> Split:
 
 @pytest.fixture(scope="session")
 def fit() -> Callable:
-    """Fit an sklearn model quietly (small max_iter: convergence is not what is tested)."""
+    """Fit an sklearn model quietly (small max_iter: convergence is not what is tested).
+
+    Fitted models are shared across tests (the same estimator on the same session data is
+    fitted once); tests only read them.
+    """
+    cache: dict[tuple, object] = {}
 
     def fit_model(model, X, y):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            return model.fit(X, y)
+        key = (repr(model), id(X), np.asarray(y).tobytes(), np.asarray(y).shape)
+        if key not in cache:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                cache[key] = model.fit(X, y)
+        return cache[key]
 
     return fit_model
 
