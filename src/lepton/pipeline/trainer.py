@@ -33,7 +33,7 @@ class LogisticGD:
         *,
         batch_size: int | str = "auto",
         max_epochs: int = 200,
-        patience: int = 10,
+        patience: int = 5,
         tol: float = 1e-5,
         momentum: float = 0.9,
         decay: float = 0.1,
