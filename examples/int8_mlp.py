@@ -36,6 +36,7 @@ print(f"first labels: {labels[:10]} (float model: {model.predict(X_test[:10])})"
 
 lepton.predict(X_test, measure=True)
 m = lepton.last_measurement
-print(f"one predict call: {m.seconds * 1e3:.2f} ms, joules: {m.joules or 'no meter'}")
+joules = "no meter" if m.joules is None else f"{m.joules:.3g} J"
+print(f"one predict call: {m.seconds * 1e3:.2f} ms, energy: {joules}")
 
 print(lepton.compare(X_test, y_test))

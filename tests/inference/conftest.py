@@ -8,12 +8,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pytest
 from scipy.special import erf
-
-sklearn = pytest.importorskip("sklearn")
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
 Split = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
