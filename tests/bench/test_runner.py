@@ -38,7 +38,7 @@ def _fake_window(cost):
 def test_ratios_come_from_the_measured_windows():
     cost = {"mine": (0.5, 2.0), "peer a": (1.0, 8.0), "peer b": (2.0, 2.0)}
     window, calls = _fake_window(cost)
-    out = run_case(_case(calls), rounds=3, min_window_s=0.0, window=window)
+    out = run_case(_case(calls), rounds=3, min_window_s=0.0, settle_s=0.0, window=window)
     assert out["results"]["mine"]["seconds_median"] == pytest.approx(0.5)
     assert out["results"]["mine"]["gops"] == pytest.approx(4.0)
     assert out["results"]["mine"]["gops_per_joule"] == pytest.approx(1.0)
@@ -54,7 +54,7 @@ def test_rounds_are_interleaved_in_varying_order():
     calls: list[str] = []
     case = _case(calls)
     window = lambda fn, device: (fn(), (1.0, None))[1]  # noqa: E731
-    run_case(case, rounds=6, min_window_s=0.0, window=window, seed=1)
+    run_case(case, rounds=6, min_window_s=0.0, settle_s=0.0, window=window, seed=1)
     timed = calls[6:]  # two warm-up calls per impl come first
     orders = {tuple(timed[i : i + 3]) for i in range(0, len(timed), 3)}
     assert len(timed) == 18
@@ -66,7 +66,7 @@ def test_report_outputs(tmp_path):
     window, calls = _fake_window(cost)
     case = _case(calls)
     case.skipped["peer c"] = "not installed"
-    out = run_case(case, rounds=2, min_window_s=0.0, window=window)
+    out = run_case(case, rounds=2, min_window_s=0.0, settle_s=0.0, window=window)
     text = report.markdown([out], "fake")
     assert "**mine**" in text
     assert "2.00×" in text

@@ -47,6 +47,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", choices=("small", "full"), default="small")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per case")
     parser.add_argument("--min-window", type=float, default=0.2, help="seconds per timed window")
+    parser.add_argument(
+        "--settle", type=float, default=0.3, help="untimed pause between windows (seconds)"
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--filter", default="", help="only cases whose name contains this")
     parser.add_argument("--no-plot", action="store_true")
@@ -71,7 +74,13 @@ def run(args: argparse.Namespace) -> int:
         for case in cases:
             print(f"running {case.name} ...", file=sys.stderr, flush=True)
             results.append(
-                run_case(case, rounds=args.rounds, min_window_s=args.min_window, window=window)
+                run_case(
+                    case,
+                    rounds=args.rounds,
+                    min_window_s=args.min_window,
+                    settle_s=args.settle,
+                    window=window,
+                )
             )
         print(f"## {name} ({args.size})\n")
         print(report.markdown(results, meter))

@@ -3,7 +3,9 @@
 Protocol: one warm-up call per implementation (first-call costs such as JIT compilation and
 packing stay out of the numbers), then ``rounds`` rounds; in each round the implementations run
 in a fresh random order, each for a window of at least ``min_window_s`` (repeating the call), so
-that machine noise and heat drift land on every implementation alike.
+that machine noise and heat drift land on every implementation alike. Between windows the runner
+pauses ``settle_s`` (untimed): thread pools busy-wait after a call (OpenBLAS spins ~0.1 s), and on a
+small machine those spinning threads would otherwise steal the cores of whoever runs next.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def run_case(
     rounds: int = 5,
     min_window_s: float = 0.2,
     window: EnergyWindow = _timed_window,
+    settle_s: float = 0.3,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -114,6 +117,7 @@ def run_case(
             if progress:
                 progress(f"{case.name}: round {r + 1}/{rounds} {impl.name}")
             n = calls[impl.name]
+            time.sleep(settle_s)
             secs, joule = window(_repeat(impl, n), case.device)
             seconds[impl.name].append(secs / n)
             if joule is not None:
