@@ -41,6 +41,7 @@ def markdown(cases: list[dict[str, Any]], meter: str) -> str:
         for peer, why in case["skipped"].items():
             lines.append(f"| {case['case']} | {peer} | skipped: {why} | | | | |")
     lines.append("")
+    lines.extend(f"- {case['case']}: {case['notes']}" for case in cases if case["notes"])
     lines.append(f"'vs lepton' = peer time ÷ lepton time (> 1: lepton is faster). Meter: {meter}.")
     return "\n".join(lines)
 

@@ -4,4 +4,5 @@ SUITES = {
     "gemm": "lepton.bench.suites.gemm",
     "preprocess": "lepton.bench.suites.preprocess",
     "pca": "lepton.bench.suites.pca",
+    "inference": "lepton.bench.suites.inference",
 }
