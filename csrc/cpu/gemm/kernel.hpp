@@ -10,6 +10,7 @@
 //       tile: mr×nr int32 accumulators over the kc slice; partial sums go to a per-thread
 //       scratch tile between kc blocks, and the last block runs the epilogue from registers.
 #pragma once
+#include "common/threads.hpp"
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -26,13 +27,6 @@
 namespace lepton::gemm::LEPTON_KERNEL_NS {
 
 inline std::int64_t min64(std::int64_t a, std::int64_t b) { return a < b ? a : b; }
-inline int thread_index() {
-#if defined(_OPENMP)
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
 template <class T>
 struct Kernel {
   static constexpr int MR = T::kRows, NV = T::kVecs, L = T::kLanes, NR = NV * L, G = T::kGroup;

@@ -2,6 +2,7 @@
 // Both take a dense 2-D array in row-major (C) or column-major (Fortran) order, split it into
 // work items run by OpenMP, and call the ISA kernels of kernels.hpp.
 #pragma once
+#include "common/threads.hpp"
 #include <cstdint>
 #include <vector>
 
@@ -41,13 +42,5 @@ template <class T>
 void apply_columns(const T* x, void* out, OutKind kind, std::int64_t rows, std::int64_t cols,
                    Layout layout, const ColumnCoefs& coefs, StreamMode stream);
 
-// Index of the calling thread inside an OpenMP parallel region (0 without OpenMP).
-inline int thread_index() {
-#if defined(_OPENMP)
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
 
 }  // namespace lepton::prep

@@ -25,8 +25,8 @@ def result_table(result: TuneResult) -> Table:
     table = Table(
         title=(
             f"{result.op} {shape} on {result.device} ({result.device_name}): "
-            f"objective {result.objective}, guarantee ≤ {result.max_slowdown:.2f}× fastest "
-            f"({result.guarantee_s * 1e3:.3f} ms)"
+            f"objective {result.objective}, guarantee: time ≤ {result.max_slowdown:.2f}× fastest "
+            f"= {result.guarantee_s * 1e3:.3f} ms"
         ),
         caption=_caption(result),
     )
