@@ -148,7 +148,8 @@ def _describe_cai(x: Any, name: str) -> DeviceArray:
         itemsize=dt.itemsize,
         device=_cai_device(x, ptr),
         readonly=readonly,
-        stream=None if stream is None else int(stream),
+        # cupy reports its current stream, which is the one lepton launches on anyway
+        stream=None if stream is None or library == "cupy" else int(stream),
     )
 
 
@@ -321,7 +322,8 @@ def order_after_producers(stream: int, arrays: list[DeviceArray]) -> None:
     """Make ``stream`` wait (on the device, not the host) for each CAI v3 producer stream."""
     from lepton import _core
 
-    for producer in {d.stream for d in arrays if d.stream is not None and d.stream != stream}:
+    same = {stream} | ({0, 1} if stream in (0, 1) else set())  # 0 and 1: the legacy stream
+    for producer in {d.stream for d in arrays if d.stream is not None} - same:
         _core.cuda_stream_wait(arrays[0].device, stream, producer)
 
 

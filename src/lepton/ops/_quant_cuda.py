@@ -26,7 +26,9 @@ def quantize_rows(
     Returns ``(q, scale)``, plus the device flag array with ``flag=True``.
     """
     cols = x.shape[-1]
-    if not (x.strides[-1] == x.itemsize or cols == 1) or (rows > 1 and x.strides[0] % x.itemsize):
+    unit_inner = x.strides[-1] == x.itemsize or cols == 1
+    rows_ok = rows == 1 or (x.strides[0] % x.itemsize == 0 and x.strides[0] >= cols * x.itemsize)
+    if not (unit_inner and rows_ok):
         x = ca.contiguous(x)
     ld_x = x.strides[0] // x.itemsize if (x.ndim == 2 and rows > 1) else cols
     q = ca.describe(ca.empty(x, (rows, ld_q), "int8"), "q")
