@@ -151,7 +151,10 @@ def test_noncontiguous_and_misaligned(lib):
     rng = np.random.default_rng(5)
     big_a, big_b = _int8(rng, (40, 130)), _int8(rng, (130, 50))
     da, db = to_device(big_a, lib), to_device(big_b, lib)
+    wide = _int8(rng, (40, 128))
+    dw = to_device(wide, lib)
     cases = [
+        (dw[::2, :64], dw[1::3, 16:80], wide[::2, :64], wide[1::3, 16:80]),  # aligned views
         (da[::2, :96], db.T[:, :96], big_a[::2, :96], big_b.T[:, :96]),  # row step, transposed
         (da[:, 1:97], db.T[3:, 1:97], big_a[:, 1:97], big_b.T[3:, 1:97]),  # misaligned pointer
         (da[:, ::3], db.T[:, ::3], big_a[:, ::3], big_b.T[:, ::3]),  # inner stride 3

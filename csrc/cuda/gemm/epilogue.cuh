@@ -12,7 +12,7 @@ namespace lepton::cuda::gemm {
 
 __device__ __forceinline__ float activate(float v, int activation) {
   switch (activation) {
-    case kActRelu: return fmaxf(v, 0.0f);
+    case kActRelu: return v < 0.0f ? 0.0f : v;  // NaN stays NaN (fmaxf would make it 0)
     case kActGelu: return 0.5f * v * erfcf(-v * 0.70710678118654752f);  // erf form, as torch
     case kActSigmoid: return 1.0f / (1.0f + expf(-v));
     default: return v;
