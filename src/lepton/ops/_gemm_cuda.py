@@ -128,8 +128,8 @@ def int8_gemm(
     args: dict[str, Any], activation: str | None, out_dtype: Any, config: Any, max_k: int
 ) -> Any:
     """The CUDA path of ``ops.int8_gemm``; ``args`` maps a, b, a_scale, b_scale, bias."""
+    d = ca.describe_all(args)  # a host+device mix is an error in every build
     require_cuda_build("a")
-    d = ca.describe_all(args)
     hint = "; quantize float data first with lepton.ops.quantize"
     a = ca.require(d["a"], "a", dtypes=("int8",), ndim=2, hint=hint)
     b = ca.require(d["b"], "b", dtypes=("int8",), ndim=2, hint=hint)
@@ -189,8 +189,8 @@ class CudaPackedWeights:
 
 def pack_weights(w_q: Any, w_scale: Any, bias: Any, max_k: int) -> CudaPackedWeights:
     """The CUDA path of ``ops.pack_weights``: an aligned, K-padded copy made once."""
-    require_cuda_build("w_q")
     d = ca.describe_all({"w_q": w_q, "w_scale": w_scale, "bias": bias})
+    require_cuda_build("w_q")
     w = ca.require(d["w_q"], "w_q", dtypes=("int8",), ndim=2, hint="; quantize weights first")
     n, k = w.shape
     if k > max_k:

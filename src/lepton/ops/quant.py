@@ -111,12 +111,11 @@ def dequantize(q: Any, scale: Any, axis: int = -1) -> np.ndarray:
         ValueError: ``scale``'s shape does not match.
     """
     if is_cuda(q) or is_cuda(scale):
+        describe_all({"q": q, "scale": scale})  # a host+device mix is an error in every build
         require_cuda_build("q")
-        d = describe(q, "q") if is_cuda(q) else None
-        if d is not None:
-            _cuda_checks(d.dtype == "int8", d, "q", "int8")
-            return _quant_cuda.dequantize(q, scale, _axis(axis, d.ndim))
-        describe_all({"q": q, "scale": scale})  # a host q with a device scale: mix error
+        d = describe(q, "q")
+        _cuda_checks(d.dtype == "int8", d, "q", "int8")
+        return _quant_cuda.dequantize(q, scale, _axis(axis, d.ndim))
     _at_least_1d(q, "q")
     q_arr = host_array(q, "q", dtypes=[np.int8], hint="; dequantize takes quantize's int8 output")
     ax = _axis(axis, q_arr.ndim)
