@@ -242,3 +242,35 @@ def test_errors_on_device(lib):
         ops.int8_gemm(a, b, config=8)
     with pytest.raises(ValueError, match="config: unknown int8_gemm_cuda config id 99"):
         ops.int8_gemm(a, b, config=99)
+
+
+class _DLPackOnly:
+    """Exposes only the DLPack protocol (no __cuda_array_interface__)."""
+
+    def __init__(self, tensor):
+        self._tensor = tensor
+
+    def __dlpack__(self, **kwargs):
+        return self._tensor.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._tensor.__dlpack_device__()
+
+
+def test_dlpack_only_inputs():
+    library("torch")
+    rng = np.random.default_rng(10)
+    a, b = _int8(rng, (19, 80)), _int8(rng, (23, 80))
+    got = ops.int8_gemm(_DLPackOnly(to_device(a, "torch")), _DLPackOnly(to_device(b, "torch")))
+    np.testing.assert_array_equal(to_host(got), gemm_int64(a, b))
+
+
+def test_pointer_device_of_a_cai_object():
+    from lepton import _core
+    from lepton import _cuda_arrays as ca
+
+    torch = library("torch")
+    t = torch.zeros(4, device="cuda:0")
+    assert _core.cuda_pointer_device(t.data_ptr()) == 0
+    wrapped = _ForeignStreamArray(t, None)
+    assert ca.describe(wrapped, "x").device == 0
