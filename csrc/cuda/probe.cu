@@ -1,4 +1,5 @@
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 #include "cuda/check.cuh"
@@ -58,6 +59,14 @@ double run_probe(int device, int n) {
     max_err = std::fmax(max_err, std::fabs(y[i] - want));
   }
   return max_err;
+}
+
+int pointer_device(std::uintptr_t ptr) {
+  cudaPointerAttributes attr{};
+  LEPTON_CUDA_CHECK(cudaPointerGetAttributes(&attr, reinterpret_cast<const void*>(ptr)));
+  if (attr.type != cudaMemoryTypeDevice && attr.type != cudaMemoryTypeManaged)
+    throw std::invalid_argument("pointer: not CUDA device memory");
+  return attr.device;
 }
 
 std::string compiled_architectures() { return LEPTON_CUDA_ARCHS_STRING; }

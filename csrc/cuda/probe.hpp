@@ -1,6 +1,7 @@
 // Toolchain proof: a tiny kernel compiled into the module that runs when a GPU is present.
 // Plain C++ interface so the bindings need no CUDA headers.
 #pragma once
+#include <cstdint>
 #include <string>
 
 namespace lepton::cuda {
@@ -20,5 +21,7 @@ DeviceInfo device_info(int index);
 // Throws std::runtime_error naming the failing CUDA call.
 double run_probe(int device, int n);
 std::string compiled_architectures();
+// Device index of a device pointer (std::invalid_argument if it is not device memory).
+int pointer_device(std::uintptr_t ptr);
 
 }  // namespace lepton::cuda

@@ -7,6 +7,15 @@ like torch/sklearn weights: ``a`` is (M, K), ``b`` is (N, K) and the result is `
 Configurations (cache blocking, thread split) live in one C++ table,
 ``lepton.ops.config_table("int8_gemm")``; ``config=None`` asks the tuning cache, then a built-in
 shape heuristic. Non-contiguous or byte-swapped arrays are copied to C order before the call.
+
+CUDA arrays (cupy, torch CUDA tensors, ``__cuda_array_interface__`` / DLPack objects) run on
+the GPU with tensor-core kernels (``config_table("int8_gemm_cuda")``), asynchronously on the
+input library's current stream; the result is that library's array on the input's device.
+Every array argument must then be on that one device. Operands not K-contiguous, not 16-byte
+aligned, or with K not a multiple of 16 are copied once into a zero-padded aligned array by the
+input's library. bfloat16 output is available on CUDA (torch tensors; cupy has no bfloat16).
+Device scales and bias are not checked for NaN/Inf (that needs a host synchronisation): such
+values propagate into the output.
 """
 
 from __future__ import annotations
@@ -16,8 +25,10 @@ from typing import Any
 import numpy as np
 
 from lepton import _core
+from lepton._cuda_arrays import is_cuda
 from lepton._tuned import tuned_config
 from lepton._validate import choice, host_array, vector
+from lepton.ops import _gemm_cuda
 
 # Exactness bound: A is shifted to u8 for the VNNI dot, so |Σₖ (a+128)·b| ≤ 255·128·K, which
 # stays below 2³¹ for K ≤ 65536. Longer K is refused, never silently wrong.
@@ -102,10 +113,10 @@ def int8_gemm(
         b_scale: (N,) per-column scales of ``b`` (converted to float32; finite).
         bias: (N,) bias (converted to float32; finite).
         activation: None, "relu", "gelu" (erf form, as torch's default) or "sigmoid".
-        out_dtype: "int32" (default without epilogue), "float32" (default with one) or
-            "float16".
-        config: an id from ``config_table("int8_gemm")``; None asks the tuning cache, then a
-            shape heuristic.
+        out_dtype: "int32" (default without epilogue), "float32" (default with one),
+            "float16", or on CUDA also "bfloat16".
+        config: an id from ``config_table("int8_gemm")`` (CUDA: ``"int8_gemm_cuda"``); None
+            asks the tuning cache, then a shape heuristic.
 
     Returns:
         (M, N) array of ``out_dtype``.
@@ -117,6 +128,9 @@ def int8_gemm(
             output with an epilogue, an unknown config id, or a config that cannot run this
             shape (the message says why).
     """
+    if any(is_cuda(x) for x in (a, b, a_scale, b_scale, bias)):
+        args = {"a": a, "b": b, "a_scale": a_scale, "b_scale": b_scale, "bias": bias}
+        return _gemm_cuda.int8_gemm(args, activation, out_dtype, config, MAX_K)
     hint = "; quantize float data first with lepton.ops.quantize"
     a = host_array(a, "a", dtypes=[np.int8], ndim=2, hint=hint)
     b = host_array(b, "b", dtypes=[np.int8], ndim=2, hint=hint)
@@ -143,12 +157,16 @@ class PackedLinear:
     (``lepton.set_isa`` / ``lepton.isa`` changed the cap), the weights are repacked for it on
     that call and the new layout is kept: the cap is always respected and, since every path is
     exact and bit-identical, results do not change.
+
+    Packed from CUDA arrays, it holds device arrays of the input's library instead: the weights
+    zero-padded to K a multiple of 16 with 16-byte aligned rows, float32 scale and bias
+    (``isa`` is then ``"cuda:N"``).
     """
 
     __slots__ = ("_handle",)
 
     def __init__(self, handle: Any) -> None:
-        if not isinstance(handle, _core.PackedWeights):
+        if not isinstance(handle, (_core.PackedWeights, _gemm_cuda.CudaPackedWeights)):
             msg = "PackedLinear: create it with lepton.ops.pack_weights(w_q, w_scale, bias)"
             raise TypeError(msg)
         self._handle = handle
@@ -160,8 +178,14 @@ class PackedLinear:
 
     @property
     def isa(self) -> str:
-        """The ISA whose layout the weights are in now."""
+        """The ISA whose layout the weights are in now ("cuda:N" for device weights)."""
+        if self.is_cuda:
+            return f"cuda:{self._handle.device}"
         return str(self._handle.isa)
+
+    @property
+    def is_cuda(self) -> bool:
+        return isinstance(self._handle, _gemm_cuda.CudaPackedWeights)
 
     @property
     def nbytes(self) -> int:
@@ -185,6 +209,8 @@ def pack_weights(w_q: Any, w_scale: Any = None, bias: Any = None) -> PackedLinea
         ValueError: wrong ndim, empty, K > ``MAX_K``, or a scale/bias of the wrong length or
             not finite.
     """
+    if any(is_cuda(x) for x in (w_q, w_scale, bias)):
+        return PackedLinear(_gemm_cuda.pack_weights(w_q, w_scale, bias, MAX_K))
     w = host_array(w_q, "w_q", dtypes=[np.int8], ndim=2, hint="; quantize float weights first")
     n, k = w.shape
     _check_k(k, "w_q")
@@ -200,6 +226,7 @@ def linear_int8(
     bias: Any = None,
     activation: str | None = None,
     *,
+    out_dtype: Any = None,
     config: int | None = None,
 ) -> np.ndarray:
     """``act((x quantized per row) @ w.T · scales + bias)``: an int8 linear layer.
@@ -214,10 +241,14 @@ def linear_int8(
         w_scale: (N,) weight scales, only with raw ``w`` (a PackedLinear carries its own).
         bias: (N,) bias, only with raw ``w``.
         activation: None, "relu", "gelu" or "sigmoid".
-        config: an int8_gemm config id; None asks the tuning cache, then the heuristic.
+        out_dtype: None or "float32"; on CUDA also "float16" or "bfloat16".
+        config: an int8_gemm (CUDA: int8_gemm_cuda) config id; None asks the tuning cache,
+            then the heuristic.
 
     Returns:
-        float32 (M, N), or (N,) for 1-D ``x``.
+        (M, N), or (N,) for 1-D ``x``: float32 numpy on the CPU; on CUDA an array of
+        ``x``'s library. On CUDA ``x`` may also be float16, and a row of ``x`` with NaN/Inf
+        gives a NaN output row (no host synchronisation to check it).
 
     Raises:
         TypeError: ``x`` is not float32/float64, or ``w`` is neither a PackedLinear nor int8.
@@ -232,6 +263,14 @@ def linear_int8(
         packed = w
     else:
         packed = pack_weights(w, w_scale, bias)
+    if is_cuda(x) or packed.is_cuda:
+        if not packed.is_cuda:
+            msg = "w: the weights were packed on the host but x is a CUDA array; pack CUDA weights"
+            raise TypeError(msg)
+        return _gemm_cuda.linear_int8(x, packed._handle, activation, out_dtype, config)
+    if out_dtype is not None and _gemm_cuda.dtype_name(out_dtype) != "float32":
+        msg = f"out_dtype: the CPU linear_int8 writes float32 only, got {out_dtype!r}"
+        raise ValueError(msg)
     n, k = packed.shape
     arr = host_array(x, "x", dtypes=[np.float32, np.float64], ndim=(1, 2))
     if arr.shape[-1] != k:

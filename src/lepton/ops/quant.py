@@ -15,6 +15,10 @@ Edge cases, defined once here:
 The division happens in the input's precision (float32 or float64; float16 is widened to float32
 first, exactly), with the float32 scale. The compiled core does the work for every axis; the
 array is moved so that the quantized axis is last and contiguous first.
+
+CUDA arrays (cupy, torch CUDA tensors, ``__cuda_array_interface__`` objects) are quantized on
+their device by a kernel computing the same numbers; results are the input's library's arrays.
+The NaN/Inf check then costs one host synchronisation (a device flag read back).
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ from typing import Any
 import numpy as np
 
 from lepton import _core
+from lepton._cuda_arrays import describe, describe_all, is_cuda
 from lepton._validate import host_array
+from lepton.ops import _quant_cuda
+from lepton.ops._gemm_cuda import require_cuda_build
 
 _FLOAT_INPUTS = (np.float16, np.float32, np.float64)
 
@@ -46,6 +53,18 @@ def _axis(axis: Any, ndim: int) -> int:
     return int(axis) % ndim
 
 
+def _cuda_checks(dtype_ok: bool, d: Any, name: str, expected: str) -> None:
+    if not dtype_ok:
+        msg = f"{name}: expected dtype {expected}, got {d.dtype} (on {d.where})"
+        raise TypeError(msg)
+    if d.ndim == 0:
+        msg = f"{name}: expected an array with at least one dimension, got a 0-d value"
+        raise ValueError(msg)
+    if d.size == 0:
+        msg = f"{name}: expected a non-empty array, got shape {d.shape}"
+        raise ValueError(msg)
+
+
 def quantize(x: Any, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
     """Quantize ``x`` to int8 with one symmetric float32 scale per row along ``axis``.
 
@@ -62,6 +81,11 @@ def quantize(x: Any, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
         TypeError: ``x`` is not a float array, or ``axis`` is not an int.
         ValueError: ``x`` is empty or 0-d, ``axis`` is out of range, or ``x`` holds NaN/Inf.
     """
+    if is_cuda(x):
+        require_cuda_build("x")
+        d = describe(x, "x")
+        _cuda_checks(d.dtype in _quant_cuda.FLOAT_INPUTS, d, "x", "float16, float32 or float64")
+        return _quant_cuda.quantize(x, _axis(axis, d.ndim))
     _at_least_1d(x, "x")
     arr = host_array(x, "x", dtypes=_FLOAT_INPUTS, hint="; quantize takes float data")
     ax = _axis(axis, arr.ndim)
@@ -86,6 +110,12 @@ def dequantize(q: Any, scale: Any, axis: int = -1) -> np.ndarray:
         TypeError: ``q`` is not int8, or ``scale`` is not a real numeric array.
         ValueError: ``scale``'s shape does not match.
     """
+    if is_cuda(q) or is_cuda(scale):
+        describe_all({"q": q, "scale": scale})  # a host+device mix is an error in every build
+        require_cuda_build("q")
+        d = describe(q, "q")
+        _cuda_checks(d.dtype == "int8", d, "q", "int8")
+        return _quant_cuda.dequantize(q, scale, _axis(axis, d.ndim))
     _at_least_1d(q, "q")
     q_arr = host_array(q, "q", dtypes=[np.int8], hint="; dequantize takes quantize's int8 output")
     ax = _axis(axis, q_arr.ndim)

@@ -11,7 +11,8 @@ Cases:
   (N, K) float32 array, as torch/sklearn hold weights. At small M both are bound by reading
   the weights: int8 reads a quarter of the bytes.
 
-``full`` is the same as ``small`` on the CPU.
+``full`` is the same as ``small`` on the CPU, plus the GPU cases of ``gemm_cuda`` when this is
+a CUDA build with a GPU and torch (see that module).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from lepton import get_isa, get_num_threads
 from lepton._validate import choice
 from lepton.bench.case import Case, Impl
+from lepton.bench.suites import gemm_cuda
 from lepton.ops import int8_gemm, linear_int8, pack_weights, quantize
 
 GEMM_SIZES = (1024, 2048)
@@ -82,7 +84,7 @@ def _linear_case(m: int, rng: np.random.Generator, weights: tuple) -> Case:
 
 
 def cases(size: str) -> list[Case]:
-    """The gemm suite's cases for ``size`` ("small" or "full"; the same on the CPU)."""
+    """The gemm suite's cases for ``size`` ("small" or "full"; "full" adds GPU cases)."""
     choice(size, "size", ("small", "full"))
     rng = np.random.default_rng(0)
     out = [_gemm_case(n, rng) for n in GEMM_SIZES]
@@ -90,4 +92,6 @@ def cases(size: str) -> list[Case]:
     w_q, w_scale = quantize(w)
     weights = (w, pack_weights(w_q, w_scale))
     out += [_linear_case(m, rng, weights) for m in LINEAR_ROWS]
+    if size == "full":
+        out += gemm_cuda.cases()
     return out

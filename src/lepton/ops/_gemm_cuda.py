@@ -1,0 +1,237 @@
+"""``int8_gemm``, ``pack_weights`` and ``linear_int8`` for CUDA arrays (contract: ops.gemm).
+
+Kernel needs, met here (copies are made by the input's library and documented on the ops):
+
+- int8 operands K-major with 16-byte aligned rows and K a multiple of 16. An operand that is
+  non-contiguous along K, misaligned, or whose K is not a multiple of 16 is copied into a
+  zero-padded (rows, ⌈K/16⌉·16) array: the zero columns add nothing to the products, so any K
+  works. Row-strided views with aligned rows are used in place.
+- scales and bias as contiguous float32 device vectors (converted by the library if needed).
+  They are not checked for NaN/Inf on the device (that would cost a host synchronisation):
+  non-finite values propagate into the output.
+- split-K configs get their int32 workspace allocated here, by the input's library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lepton import _core
+from lepton import _cuda_arrays as ca
+from lepton._tuned import tuned_config
+from lepton._validate import choice
+
+OUT_CODES = {"int32": 0, "float32": 1, "float16": 2, "bfloat16": 3}
+ACT_CODES = {None: 0, "relu": 1, "gelu": 2, "sigmoid": 3}
+_ALIGN = 16  # bytes: cp.async 16-byte copies
+_REAL = ("int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64")
+
+
+def require_cuda_build(name: str) -> None:
+    if not getattr(_core, "cuda_compiled", False):
+        msg = (
+            f"{name}: got a CUDA array, but this lepton build has no CUDA kernels "
+            "(build with LEPTON_CUDA=ON)"
+        )
+        raise TypeError(msg)
+
+
+def dtype_name(dtype: Any) -> str:
+    """The dtype's name ("float16", "bfloat16", …) from a string, numpy or torch dtype."""
+    text = str(dtype).removeprefix("torch.")
+    if text in OUT_CODES:
+        return text
+    try:
+        import numpy as np
+
+        return np.dtype(dtype).name
+    except TypeError:
+        return repr(dtype)
+
+
+def k_major(d: ca.DeviceArray, name: str) -> tuple[ca.DeviceArray, int]:
+    """``d`` (rows, K) int8 as the kernel wants it, and its row stride in bytes."""
+    rows, k = d.shape
+    k_padded = -(-k // _ALIGN) * _ALIGN
+    ld = d.strides[0] if rows > 1 else k_padded
+    unit_inner = d.strides[1] == 1 or k == 1
+    if unit_inner and k == k_padded and d.ptr % _ALIGN == 0 and ld % _ALIGN == 0 and ld >= k:
+        return d, ld
+    return ca.padded_rows(d, k_padded), k_padded
+
+
+def device_vector(d: ca.DeviceArray | None, name: str, length: int) -> ca.DeviceArray | None:
+    """A (length,) real device vector as contiguous float32 (converted by its library)."""
+    if d is None:
+        return None
+    ca.require(d, name, dtypes=_REAL, ndim=1)
+    if d.shape[0] != length:
+        msg = f"{name}: expected length {length}, got {d.shape[0]}"
+        raise ValueError(msg)
+    return ca.contiguous(d, "float32")
+
+
+def resolve_config(config: Any, m: int, n: int, k: int, device: int) -> int:
+    """The caller's config, the tuning cache's, or the heuristic's; checked for the shape."""
+    if config is None:
+        config = tuned_config("int8_gemm_cuda", (m, n, k), "int8", f"cuda:{device}")
+        if config is None:
+            config = -1
+    elif isinstance(config, bool) or not isinstance(config, int):
+        msg = f"config: expected an int8_gemm_cuda config id (int) or None, got {config!r}"
+        raise TypeError(msg)
+    elif config < 0:
+        msg = f"config: unknown int8_gemm_cuda config id {config}; ids are >= 0"
+        raise ValueError(msg)
+    return int(_core.gemm_cuda_resolve_config(int(config), m, n, k, device))
+
+
+def _ptr(d: ca.DeviceArray | None) -> int:
+    return 0 if d is None else d.ptr
+
+
+def launch_gemm(
+    a: ca.DeviceArray,
+    b: ca.DeviceArray,
+    *,
+    a_scale: ca.DeviceArray | None,
+    b_scale: ca.DeviceArray | None,
+    bias: ca.DeviceArray | None,
+    activation: str | None,
+    out_dtype: str,
+    config: Any,
+    k: int | None = None,
+) -> Any:
+    """Run the GEMM on operands already in kernel layout (``k_major``); returns the output.
+
+    ``k`` is the logical K for the config lookup (the operands' may be padded).
+    """
+    m, n, k_padded = a.shape[0], b.shape[0], a.shape[1]
+    cfg = resolve_config(config, m, n, k if k is not None else k_padded, a.device)
+    stream = ca.stream_of(a)
+    inputs = [x for x in (a, b, a_scale, b_scale, bias) if x is not None]
+    ca.order_after_producers(stream, inputs)
+    out = ca.describe(ca.empty(a, (m, n), out_dtype), "out")
+    ws_elems = int(_core.gemm_cuda_workspace_elems(cfg, m, n))
+    ws = ca.describe(ca.empty(a, (ws_elems,), "int32"), "workspace") if ws_elems else None
+    _core.int8_gemm_cuda(
+        a.ptr, a.strides[0] if m > 1 else k_padded, b.ptr, b.strides[0] if n > 1 else k_padded,
+        m, n, k_padded, out.ptr, OUT_CODES[out_dtype],
+        _ptr(a_scale), _ptr(b_scale), _ptr(bias), ACT_CODES[activation],
+        _ptr(ws), ws_elems, cfg, a.device, stream,
+    )  # fmt: skip
+    return out.obj
+
+
+def int8_gemm(
+    args: dict[str, Any], activation: str | None, out_dtype: Any, config: Any, max_k: int
+) -> Any:
+    """The CUDA path of ``ops.int8_gemm``; ``args`` maps a, b, a_scale, b_scale, bias."""
+    d = ca.describe_all(args)  # a host+device mix is an error in every build
+    require_cuda_build("a")
+    hint = "; quantize float data first with lepton.ops.quantize"
+    a = ca.require(d["a"], "a", dtypes=("int8",), ndim=2, hint=hint)
+    b = ca.require(d["b"], "b", dtypes=("int8",), ndim=2, hint=hint)
+    (m, k), n = a.shape, b.shape[0]
+    if b.shape[1] != k:
+        msg = f"b: expected shape (N, {k}) to match a's K={k}, got {b.shape}"
+        raise ValueError(msg)
+    if k > max_k:
+        msg = f"a: K={k} exceeds MAX_K={max_k}; int32 accumulation is exact only up to it"
+        raise ValueError(msg)
+    choice(activation, "activation", tuple(ACT_CODES))
+    a_scale = device_vector(d.get("a_scale"), "a_scale", m)
+    b_scale = device_vector(d.get("b_scale"), "b_scale", n)
+    bias = device_vector(d.get("bias"), "bias", n)
+    epilogue = any(v is not None for v in (a_scale, b_scale, bias)) or activation is not None
+    out = out_dtype_for(out_dtype, epilogue)
+    a_op, _ = k_major(a, "a")
+    b_op, _ = k_major(b, "b")
+    return launch_gemm(
+        a_op, b_op, a_scale=a_scale, b_scale=b_scale, bias=bias, activation=activation,
+        out_dtype=out, config=config, k=k,
+    )  # fmt: skip
+
+
+def out_dtype_for(out_dtype: Any, epilogue: bool) -> str:
+    if out_dtype is None:
+        return "float32" if epilogue else "int32"
+    name = choice(dtype_name(out_dtype), "out_dtype", tuple(OUT_CODES))
+    if name == "int32" and epilogue:
+        msg = (
+            "out_dtype: int32 output is the exact accumulator; scales, bias and activation "
+            "need float32, float16 or bfloat16"
+        )
+        raise ValueError(msg)
+    return name
+
+
+@dataclass(frozen=True)
+class CudaPackedWeights:
+    """Weights of a linear layer on a CUDA device, in kernel layout (see ``pack_weights``)."""
+
+    w: ca.DeviceArray  # (N, ⌈K/16⌉·16) int8, zero-padded, 16-byte aligned rows
+    w_scale: ca.DeviceArray | None  # (N,) float32
+    bias: ca.DeviceArray | None  # (N,) float32
+    n: int
+    k: int  # the logical K (x's features)
+
+    @property
+    def nbytes(self) -> int:
+        extra = sum(4 * self.n for v in (self.w_scale, self.bias) if v is not None)
+        return self.w.size + extra
+
+    @property
+    def device(self) -> int:
+        return self.w.device
+
+
+def pack_weights(w_q: Any, w_scale: Any, bias: Any, max_k: int) -> CudaPackedWeights:
+    """The CUDA path of ``ops.pack_weights``: an aligned, K-padded copy made once."""
+    d = ca.describe_all({"w_q": w_q, "w_scale": w_scale, "bias": bias})
+    require_cuda_build("w_q")
+    w = ca.require(d["w_q"], "w_q", dtypes=("int8",), ndim=2, hint="; quantize weights first")
+    n, k = w.shape
+    if k > max_k:
+        msg = f"w_q: K={k} exceeds MAX_K={max_k}; int32 accumulation is exact only up to it"
+        raise ValueError(msg)
+    k_padded = -(-k // _ALIGN) * _ALIGN
+    # Always a private copy: later writes to the caller's w_q must not change the layer.
+    packed = ca.padded_rows(w, k_padded)
+    scale = device_vector(d.get("w_scale"), "w_scale", n)
+    b = device_vector(d.get("bias"), "bias", n)
+    scale = None if scale is None else ca.copy(scale)
+    b = None if b is None else ca.copy(b)
+    return CudaPackedWeights(packed, scale, b, n, k)
+
+
+def linear_int8(
+    x: Any,
+    packed: CudaPackedWeights,
+    activation: str | None,
+    out_dtype: Any,
+    config: Any,
+) -> Any:
+    """The CUDA path of ``ops.linear_int8``: the quantize kernel, then the fused GEMM.
+
+    A row of ``x`` holding NaN/Inf gets scale NaN, so its output row is NaN (no host
+    synchronisation to check it).
+    """
+    from lepton.ops import _quant_cuda
+
+    require_cuda_build("x")
+    d = ca.describe_all({"x": x, "w": packed.w.obj})
+    xd = ca.require(d["x"], "x", dtypes=_quant_cuda.FLOAT_INPUTS, ndim=(1, 2))
+    if xd.shape[-1] != packed.k:
+        msg = f"x: expected {packed.k} features (the weights' K), got shape {xd.shape}"
+        raise ValueError(msg)
+    choice(activation, "activation", tuple(ACT_CODES))
+    out = out_dtype_for(out_dtype, True)
+    rows = xd.shape[0] if xd.ndim == 2 else 1
+    q, scale = _quant_cuda.quantize_rows(xd, rows, packed.w.shape[1], flag=False)
+    result = launch_gemm(
+        q, packed.w, a_scale=scale, b_scale=packed.w_scale, bias=packed.bias,
+        activation=activation, out_dtype=out, config=config, k=packed.k,
+    )  # fmt: skip
+    return result[0] if xd.ndim == 1 else result
