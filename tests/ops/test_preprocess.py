@@ -74,7 +74,12 @@ def assert_matches_reference(
     assert out.shape == x.shape
     got = out.astype(np.float64)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(ref), err_msg="NaN positions differ")
-    assert np.isfinite(got[~np.isnan(got)]).all(), "the output holds ±Inf"
+    # ±Inf only where the exact result is past the output type's range (float16: ±65504).
+    limit = np.finfo(out.dtype).max if np.issubdtype(out.dtype, np.floating) else np.inf
+    overflow = np.abs(ref) > limit
+    assert np.isfinite(got[~np.isnan(got) & ~overflow]).all(), "the output holds ±Inf"
+    assert (np.sign(got[overflow]) == np.sign(ref[overflow])).all(), "overflow to the wrong sign"
+    got = np.where(overflow, ref, got)
     tol = tolerance(
         x,
         ref,
@@ -515,3 +520,23 @@ def test_binding_rechecks_shapes_and_dtypes():
     readonly.setflags(write=False)
     with pytest.raises(ValueError, match="read-only"):
         _core.prep_apply(X, readonly, *args)
+
+
+# --- regressions found by the fuzzer -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", ["standard", "minmax"])
+def test_subnormal_spread_is_a_constant_column(scale):
+    # std ≈ 7e-46: 1/std overflows float32, so the column must come out as the constant 0, not NaN.
+    x = np.array([[0.0], [1e-45]], dtype=np.float32)
+    out = preprocess(x, impute="mean", scale=scale)
+    np.testing.assert_array_equal(out, np.zeros((2, 1), np.float32))
+    assert_matches_reference(x, out, impute="mean", scale=scale)
+
+
+def test_float16_output_overflows_to_signed_inf_as_documented():
+    # A fill of 2.5 in a column with std 3e-8 is ~8e7 standard deviations out: past float16's range.
+    x = np.array([[0.0], [np.nan], [5.9604645e-08]], dtype=np.float32)
+    out = preprocess(x, impute=2.5, scale="standard", out_dtype=np.float16)
+    assert out[1, 0] == np.inf
+    np.testing.assert_array_equal(out[[0, 2], 0], np.array([-1.0, 1.0], np.float16))

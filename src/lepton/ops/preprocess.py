@@ -23,7 +23,8 @@ Semantics (each one tested in ``tests/ops/test_preprocess.py``):
 * ``impute=None`` keeps NaN as NaN.
 * ``clip_sigma=k`` clips to ``mean ± k·std`` (std with ddof=0).
 * A **constant column** (max == min) scales to exactly 0, like ``StandardScaler`` (which uses a
-  scale of 1) and ``MinMaxScaler``.
+  scale of 1) and ``MinMaxScaler``. So does a column whose std (or min-max width) is below
+  ``SMALLEST_SCALE`` = 1/float32-max ≈ 2.9e-39, whose reciprocal the float32 kernels cannot hold.
 * A column **without finite values** has no statistics: it is reported with
   :class:`EmptyColumnWarning` and comes out as the fill value (0 for ``impute="mean"``), or NaN
   with ``impute=None``.

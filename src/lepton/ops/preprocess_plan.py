@@ -141,6 +141,10 @@ def _fill_values(option: str | float | None, mean: np.ndarray) -> np.ndarray:
     return np.full_like(mean, float(option))
 
 
+# Smallest std (or min-max width) that is scaled; below it the column counts as constant.
+SMALLEST_SCALE = 1.0 / float(np.finfo(np.float32).max)
+
+
 def plan_from_options(stats: ColumnStats, options: Options, warn: bool) -> PreprocessPlan:
     empty = stats.count == 0
     if warn and empty.any():
@@ -170,9 +174,10 @@ def plan_from_options(stats: ColumnStats, options: Options, warn: bool) -> Prepr
     else:
         constant = np.zeros(d, dtype=bool)
         center, divisor = np.zeros(d), np.ones(d)
-    with np.errstate(over="ignore"):  # a subnormal std: treated as constant below
-        inverse = 1.0 / divisor
-    constant |= ~np.isfinite(inverse)
+    # A scale whose reciprocal overflows float32 (a subnormal std or width) cannot be applied by
+    # the float32 kernels: such a column is constant for every path, float32 or float64.
+    constant |= ~(divisor >= SMALLEST_SCALE)
+    inverse = 1.0 / np.where(constant, 1.0, divisor)
     mul = np.where(constant, 0.0, inverse)
     divisor = np.where(constant, 1.0, divisor)
 

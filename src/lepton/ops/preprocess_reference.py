@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 
+from lepton.ops.preprocess_plan import SMALLEST_SCALE
+
 
 def column_stats_reference(x: np.ndarray) -> dict[str, np.ndarray]:
     """count, mean, m2, min, max of the finite values per column (NaN where a column has none)."""
@@ -63,10 +65,10 @@ def preprocess_reference(
     # scale
     with np.errstate(invalid="ignore", divide="ignore"):
         if scale == "standard":
-            constant = s["max"] == s["min"]
+            constant = (s["max"] == s["min"]) | ~(std >= SMALLEST_SCALE)
             y = np.where(constant, 0.0 * y, (y - mean) / std)
         elif scale == "minmax":
             width = data_hi - data_lo
-            y = np.where(width > 0, (y - data_lo) / width, 0.0 * y)
+            y = np.where(width >= SMALLEST_SCALE, (y - data_lo) / width, 0.0 * y)
     # a column without finite values is the fill, or NaN
     return np.where(empty, fill, y)
