@@ -2,7 +2,8 @@
 # The one GPU run a session makes on the device machine (see README "Develop"): build once, run the
 # GPU tests, compute-sanitizer on every CUDA kernel family, the GPU bench; everything lands in $OUT.
 #   run(command="bash scripts/gpu_session.sh", timeout_s=600)
-# Set LEPTON_GPU_STEPS to a subset of "build tests sanitize bench" to do less.
+# Set LEPTON_GPU_STEPS to a subset of "build tests sanitize bench" to do less, and
+# LEPTON_GPU_BENCH to the suites to run (default: gemm, whose "full" size holds the GPU cases).
 set -uo pipefail
 OUT="${OUT:-/tmp/lepton-out}"
 mkdir -p "$OUT"
@@ -22,5 +23,5 @@ if [[ $steps == *sanitize* ]]; then
   bash scripts/sanitize.sh 2>&1 | tee "$OUT/sanitizer.log" | tail -15
 fi
 if [[ $steps == *bench* ]]; then
-  python3 -m bench --size full --out "$OUT" --no-plot 2>&1 | tee "$OUT/bench.md" | tail -40
+  python3 -m bench ${LEPTON_GPU_BENCH:-gemm} --size full --out "$OUT" --no-plot 2>&1 | tee "$OUT/bench.md" | tail -40
 fi
