@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from lepton._dispatch import placement
+from lepton._validate import check_shape
 
 _DLPACK_CUDA = 2
 _TORCH_DTYPES = {
@@ -194,15 +195,7 @@ def require(
     if dtypes is not None and d.dtype not in dtypes:
         msg = f"{name}: expected dtype {' or '.join(dtypes)}, got {d.dtype} (on {d.where}){hint}"
         raise TypeError(msg)
-    if ndim is not None:
-        wanted = (ndim,) if isinstance(ndim, int) else ndim
-        if d.ndim not in wanted:
-            shape_word = " or ".join(f"{n}-D" for n in wanted)
-            msg = f"{name}: expected a {shape_word} array, got shape {d.shape}"
-            raise ValueError(msg)
-    if not allow_empty and d.size == 0:
-        msg = f"{name}: expected a non-empty array, got shape {d.shape}"
-        raise ValueError(msg)
+    check_shape(d.shape, name, ndim=ndim, allow_empty=allow_empty)
     return d
 
 

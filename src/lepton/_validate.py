@@ -54,17 +54,28 @@ def host_array(
             names = " or ".join(str(d) for d in allowed)
             msg = f"{name}: expected dtype {names}, got {x.dtype}{hint}"
             raise TypeError(msg)
-    if ndim is not None:
-        wanted = (ndim,) if isinstance(ndim, int) else ndim
-        if x.ndim not in wanted:
-            shape_word = " or ".join(f"{d}-D" for d in wanted)
-            msg = f"{name}: expected a {shape_word} array, got shape {x.shape}"
-            raise ValueError(msg)
-    if not allow_empty and x.size == 0:
-        msg = f"{name}: expected a non-empty array, got shape {x.shape}"
-        raise ValueError(msg)
+    check_shape(x.shape, name, ndim=ndim, allow_empty=allow_empty)
     # ascontiguousarray would turn a 0-d array into shape (1,); 0-d is contiguous already.
     return x if x.flags.c_contiguous else np.ascontiguousarray(x)
+
+
+def check_shape(
+    shape: tuple[int, ...],
+    name: str,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    allow_empty: bool = False,
+) -> None:
+    """The rank and emptiness checks, shared by host and device arrays."""
+    if ndim is not None:
+        wanted = (ndim,) if isinstance(ndim, int) else ndim
+        if len(shape) not in wanted:
+            shape_word = " or ".join(f"{d}-D" for d in wanted)
+            msg = f"{name}: expected a {shape_word} array, got shape {tuple(shape)}"
+            raise ValueError(msg)
+    if not allow_empty and 0 in shape:
+        msg = f"{name}: expected a non-empty array, got shape {tuple(shape)}"
+        raise ValueError(msg)
 
 
 def vector(x: Any, name: str, length: int, *, dtype: np.dtype | type = np.float32) -> np.ndarray:
