@@ -9,6 +9,7 @@ OUT="${OUT:-/tmp/lepton-out}"
 mkdir -p "$OUT"
 steps="${LEPTON_GPU_STEPS:-build tests sanitize bench}"
 export PYTHONUNBUFFERED=1 LEPTON_CUDA=ON LEPTON_CUDA_ARCHITECTURES="${LEPTON_CUDA_ARCHITECTURES:-90a-real}"
+export LEPTON_CUDA_CONFIGS=all  # every config id must run here (tests, sanitizer, bench spread)
 nvidia-smi --query-gpu=name,driver_version,power.limit,clocks.max.sm --format=csv > "$OUT/gpu.txt" 2>&1
 
 if [[ $steps == *build* ]]; then

@@ -31,6 +31,7 @@ void register_gemm_cuda(py::module_& m) {
       d["split_k"] = c.split_k;
       d["cta_cap_div"] = c.cta_cap_div;  // 0: no cap; d: at most sm_count / d CTAs
       d["smem_bytes"] = t.smem_bytes();
+      d["built"] = g::tile_built(c.tile);  // false: left out by LEPTON_CUDA_CONFIGS=minimal
       out.append(d);
     }
     return out;
@@ -39,6 +40,10 @@ void register_gemm_cuda(py::module_& m) {
   m.def("gemm_cuda_resolve_config", &g::resolve_config, py::arg("config"), py::arg("m"),
         py::arg("n"), py::arg("k"), py::arg("device"),
         "The config id to run (config < 0: the heuristic); ValueError if it cannot run.");
+  m.def("gemm_cuda_heuristic", &g::heuristic, py::arg("m"), py::arg("n"), py::arg("k"),
+        py::arg("sm_count"), py::arg("smem_per_block"),
+        "The heuristic's config id for a shape on a device with these facts (no device used).");
+  m.attr("cuda_configs_build") = g::configs_build();
   m.def("gemm_cuda_workspace_elems", &g::workspace_elems, py::arg("config"), py::arg("m"),
         py::arg("n"));
   m.def(

@@ -27,6 +27,14 @@ const std::vector<GemmCudaConfig>& config_table() {
   return table;
 }
 
+const char* configs_build() {
+#ifdef LEPTON_CUDA_CONFIGS_STRING
+  return LEPTON_CUDA_CONFIGS_STRING;
+#else
+  return "all";
+#endif
+}
+
 std::string config_name(const GemmCudaConfig& c) {
   const TileInfo& t = tile_info(c.tile);
   std::string name = concat("mma_s8 ", t.bm, "x", t.bn, "x", kBlockK, " warps", t.warps_m, "x",

@@ -17,7 +17,9 @@ namespace lepton::cuda::gemm {
 constexpr int kBlockK = 64;  // bytes of K per pipeline stage (every tile; see mma_kernel.cuh)
 
 // X(name, BM, BN, WARPS_M, WARPS_N, STAGES): the distinct kernels. Adding a row here needs a
-// matching tiles/<name>.cu (one explicit instantiation) and a line in sources.cmake.
+// matching tiles/<name>.cu (one explicit instantiation) and a line in sources.cmake. Which of
+// them a build compiles is a build fact (LEPTON_CUDA_CONFIGS, sources.cmake), not part of the
+// table: a reduced build keeps every id and the hash, and tile_built() says what it can run.
 #define LEPTON_GEMM_CUDA_TILES(X)    \
   X(t128x128s3, 128, 128, 2, 2, 3)   \
   X(t128x128s4, 128, 128, 2, 2, 4)   \
@@ -48,6 +50,10 @@ struct GemmCudaConfig {
 };
 
 const TileInfo& tile_info(Tile t);
+// Whether tile `t`'s translation unit was compiled into this build (it registers itself).
+bool tile_built(Tile t);
+// "all" or "minimal": the LEPTON_CUDA_CONFIGS this module was built with.
+const char* configs_build();
 const std::vector<GemmCudaConfig>& config_table();
 std::string config_name(const GemmCudaConfig& c);  // printable, stable: part of the hash
 std::uint64_t config_table_hash();

@@ -2,6 +2,9 @@
 #include "cuda/gemm/gemm_cuda.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "common/errors.hpp"
 #include "cuda/check.cuh"
@@ -30,16 +33,16 @@ const GemmCudaConfig& config_by_id(int id) {
 
 int k_blocks(int k) { return (k + kBlockK - 1) / kBlockK; }
 
-// Why `c` cannot run (M, N, K) on `device`, or an empty string.
-std::string unusable_reason(const GemmCudaConfig& c, int k, int device) {
+// Why `c` cannot run K on a device allowing `smem_limit` bytes of shared memory per block, or
+// an empty string. Built-ness is checked apart (left_out_reason): it needs no device.
+std::string unusable_reason(const GemmCudaConfig& c, int k, int smem_limit) {
   const TileInfo& t = tile_info(c.tile);
   if (c.split_k > k_blocks(k))
     return concat("split-K ", c.split_k, " needs K > ", (c.split_k - 1) * kBlockK,
                   " (one 64-byte k-block per split), got K=", k);
-  const int smem_limit = device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
   if (t.smem_bytes() > smem_limit)
-    return concat("needs ", t.smem_bytes(), " bytes of shared memory per block; device ",
-                  device, " allows ", smem_limit);
+    return concat("needs ", t.smem_bytes(), " bytes of shared memory per block; the device ",
+                  "allows ", smem_limit);
   return {};
 }
 
@@ -48,26 +51,54 @@ int tiles(Tile tile, int m, int n) {
   return ((m + t.bm - 1) / t.bm) * ((n + t.bn - 1) / t.bn);
 }
 
-// Shape heuristic: big tiles when they fill the machine, split-K when a long K would leave most
-// SMs idle, small tiles for small M. Ids refer to config_table() (config.cpp).
-int heuristic(int m, int n, int k, int device) {
-  const int sms = device_attribute(cudaDevAttrMultiProcessorCount, device);
-  const int kb = k_blocks(k);
-  int id;
-  if (m <= 64) {
-    id = (tiles(Tile::t64x128s4, m, n) * 2 < sms && kb >= 16) ? 9 : 4;
-  } else if (tiles(Tile::t128x128s4, m, n) >= 2 * sms) {
-    id = n >= 256 ? 2 : 1;
-  } else if (tiles(Tile::t128x128s4, m, n) * 2 < sms && kb >= 8) {
-    id = 7;
-  } else {
-    id = 1;
-  }
-  // Every choice above is usable on sm_80+ (≤ 96 KiB shared memory, split-K only with the
-  // k-blocks for it); fall back to the smallest tile on a device with less shared memory.
-  if (!unusable_reason(config_by_id(id), k, device).empty()) id = 6;
-  return id;
+}  // namespace
+
+bool tile_built(Tile t) { return launch_slot(t) != nullptr; }
+
+LaunchFn& launch_slot(Tile t) {
+  // Function-local: tile TUs register from their static initialisers, in any order.
+  static LaunchFn slots[] = {
+#define LEPTON_TILE_SLOT(name, bm, bn, wm, wn, st) nullptr,
+      LEPTON_GEMM_CUDA_TILES(LEPTON_TILE_SLOT)
+#undef LEPTON_TILE_SLOT
+  };
+  return slots[static_cast<int>(t)];
 }
+
+// Shape heuristic: big tiles when they fill the machine, split-K when a long K would leave most
+// SMs idle, small tiles for small M. Each branch lists its choices best first (ids of
+// config_table(), config.cpp); the first one built and usable wins, so a reduced build degrades
+// to the nearest kernel it holds. The smallest tile closes every list: it runs on any sm_80+.
+int heuristic(int m, int n, int k, int sms, int smem_limit) {
+  LEPTON_CHECK_ARG(m > 0 && n > 0 && k > 0 && sms > 0, "heuristic: expected positive M, N, K ",
+                   "and sm_count, got ", m, ", ", n, ", ", k, ", ", sms);
+  const int kb = k_blocks(k);
+  std::vector<int> order;
+  if (m <= 64) {
+    const bool split = tiles(Tile::t64x128s4, m, n) * 2 < sms && kb >= 16;
+    order = split ? std::vector<int>{9, 13, 4, 6} : std::vector<int>{4, 6};
+  } else if (tiles(Tile::t128x128s4, m, n) >= 2 * sms) {
+    order = n >= 256 ? std::vector<int>{2, 1, 0, 6} : std::vector<int>{1, 0, 6};
+  } else if (tiles(Tile::t128x128s4, m, n) * 2 < sms && kb >= 8) {
+    order = {7, 1, 0, 6};
+  } else {
+    order = {1, 0, 6};
+  }
+  const auto& table = config_table();
+  auto runnable = [&](int id) {
+    return tile_built(table[id].tile) && unusable_reason(table[id], k, smem_limit).empty();
+  };
+  for (int id : order)
+    if (runnable(id)) return id;
+  for (const auto& c : table)  // a build without any of the above: anything it can run
+    if (runnable(c.id)) return c.id;
+  LEPTON_CHECK_ARG(false, "config: no int8_gemm_cuda kernel in this build (LEPTON_CUDA_CONFIGS=",
+                   configs_build(), ") can run K=", k, " with ", smem_limit,
+                   " bytes of shared memory per block");
+  return -1;
+}
+
+namespace {
 
 __global__ void splitk_reduce_kernel(GemmArgs p) {
   const long long total = static_cast<long long>(p.m) * p.n;
@@ -81,13 +112,17 @@ __global__ void splitk_reduce_kernel(GemmArgs p) {
 }
 
 void launch_kernel(Tile tile, const GemmArgs& p, int grid, cudaStream_t stream) {
-  switch (tile) {
-#define LEPTON_TILE_CASE(name, bm, bn, wm, wn, st) \
-  case Tile::name: launch_##name(p, grid, stream); return;
-    LEPTON_GEMM_CUDA_TILES(LEPTON_TILE_CASE)
-#undef LEPTON_TILE_CASE
-  }
-  throw std::logic_error("int8_gemm_cuda: tile missing from launch_kernel");
+  LaunchFn launch = launch_slot(tile);
+  if (launch == nullptr)  // resolve_config refuses unbuilt configs; reaching here is a bug
+    throw std::logic_error("int8_gemm_cuda: the kernel of a config left out of this build");
+  launch(p, grid, stream);
+}
+
+// Why `c` is not in this build, or an empty string. Checked before anything touches a device.
+std::string left_out_reason(const GemmCudaConfig& c) {
+  if (tile_built(c.tile)) return {};
+  return concat("its kernel ", tile_info(c.tile).name, " was left out by LEPTON_CUDA_CONFIGS=",
+                configs_build(), " (rebuild with LEPTON_CUDA_CONFIGS=all)");
 }
 
 }  // namespace
@@ -96,11 +131,20 @@ int resolve_config(int config, int m, int n, int k, int device) {
   LEPTON_CHECK_ARG(m > 0 && n > 0 && k > 0, "a, b: expected non-empty operands, got M=", m,
                    " N=", n, " K=", k);
   LEPTON_CHECK_ARG(k <= kMaxK, "a: K=", k, " exceeds MAX_K=", kMaxK);
-  if (config < 0) return heuristic(m, n, k, device);
+  if (config >= 0) {
+    const GemmCudaConfig& c = config_by_id(config);
+    const std::string left_out = left_out_reason(c);
+    LEPTON_CHECK_ARG(left_out.empty(), "config: int8_gemm_cuda config ", c.id, " (",
+                     config_name(c), ") is not in this build: ", left_out);
+  }
+  const int smem_limit = device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+  if (config < 0)
+    return heuristic(m, n, k, device_attribute(cudaDevAttrMultiProcessorCount, device),
+                     smem_limit);
   const GemmCudaConfig& c = config_by_id(config);
-  const std::string why = unusable_reason(c, k, device);
+  const std::string why = unusable_reason(c, k, smem_limit);
   LEPTON_CHECK_ARG(why.empty(), "config: int8_gemm_cuda config ", c.id, " (", config_name(c),
-                   ") cannot run M=", m, " N=", n, " K=", k, ": ", why);
+                   ") cannot run M=", m, " N=", n, " K=", k, " on device ", device, ": ", why);
   return config;
 }
 
@@ -111,6 +155,9 @@ long long workspace_elems(int config, int m, int n) {
 
 void int8_gemm(const GemmCall& call) {
   const GemmCudaConfig& c = config_by_id(call.config);
+  const std::string left_out = left_out_reason(c);
+  LEPTON_CHECK_ARG(left_out.empty(), "config: int8_gemm_cuda config ", c.id, " (",
+                   config_name(c), ") is not in this build: ", left_out);
   // The Python side guarantees these; a violation is a bug there, refused rather than run.
   LEPTON_CHECK_ARG(call.a % 16 == 0 && call.b % 16 == 0 && call.lda % 16 == 0 &&
                        call.ldb % 16 == 0 && call.k % 16 == 0,

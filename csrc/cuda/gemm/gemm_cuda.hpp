@@ -23,6 +23,9 @@ struct GemmCall {
 // The config to run: `config` checked (std::invalid_argument naming it and saying why it
 // cannot run this shape on this device), or the shape heuristic's choice when config < 0.
 int resolve_config(int config, int m, int n, int k, int device);
+// The shape heuristic behind resolve_config(-1, ...), on given device facts (no device
+// touched): the id of a config that is built and usable, best first for the shape.
+int heuristic(int m, int n, int k, int sm_count, int smem_per_block);
 // int32 elements of split-K workspace the config needs for this shape (0 without split-K).
 long long workspace_elems(int config, int m, int n);
 // Launches (asynchronously, on call.stream) the GEMM and, with split-K, the reduce kernel.

@@ -14,6 +14,7 @@ Kernel needs, met here (copies are made by the input's library and documented on
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,11 +73,21 @@ def device_vector(d: ca.DeviceArray | None, name: str, length: int) -> ca.Device
     return ca.contiguous(d, "float32")
 
 
+@functools.cache
+def built_config_ids() -> frozenset[int]:
+    """Ids whose kernel this build compiled (all of them unless LEPTON_CUDA_CONFIGS=minimal)."""
+    return frozenset(c["id"] for c in _core.gemm_cuda_configs() if c["built"])
+
+
 def resolve_config(config: Any, m: int, n: int, k: int, device: int) -> int:
-    """The caller's config, the tuning cache's, or the heuristic's; checked for the shape."""
+    """The caller's config, the tuning cache's, or the heuristic's; checked for the shape.
+
+    A cached id whose kernel this build left out (a cache tuned on a full build) falls back to
+    the heuristic; the caller asking for one gets the core's ValueError saying so.
+    """
     if config is None:
         config = tuned_config("int8_gemm_cuda", (m, n, k), "int8", f"cuda:{device}")
-        if config is None:
+        if config is None or config not in built_config_ids():
             config = -1
     elif isinstance(config, bool) or not isinstance(config, int):
         msg = f"config: expected an int8_gemm_cuda config id (int) or None, got {config!r}"
