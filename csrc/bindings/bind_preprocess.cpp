@@ -42,8 +42,9 @@ py::array_t<double> to_numpy(const std::vector<double>& v) {
   return a;
 }
 
-py::tuple column_stats(const py::array& x) {
+py::tuple column_stats(const py::array& x, int config) {
   check_input(x);
+  const prep::PrepConfig& cfg = prep::config_by_id(config);
   const Layout layout = layout_of(x, "x");
   const auto rows = static_cast<std::int64_t>(x.shape(0));
   const auto cols = static_cast<std::int64_t>(x.shape(1));
@@ -52,9 +53,9 @@ py::tuple column_stats(const py::array& x) {
   {
     py::gil_scoped_release release;  // no Python API below this line
     if (f32)
-      m = prep::column_moments(static_cast<const float*>(x.data()), rows, cols, layout);
+      m = prep::column_moments(static_cast<const float*>(x.data()), rows, cols, layout, cfg);
     else
-      m = prep::column_moments(static_cast<const double*>(x.data()), rows, cols, layout);
+      m = prep::column_moments(static_cast<const double*>(x.data()), rows, cols, layout, cfg);
   }
   return py::make_tuple(to_numpy(m.count), to_numpy(m.mean), to_numpy(m.m2), to_numpy(m.min),
                         to_numpy(m.max));
@@ -78,8 +79,9 @@ const double* coef(const py::array& a, const char* name, std::int64_t cols) {
 
 void apply(const py::array& x, py::array& out, const py::array& fill, const py::array& lo,
            const py::array& hi, const py::array& center, const py::array& mul, bool replace_inf,
-           int stream) {
+           int stream, int config) {
   check_input(x);
+  const prep::PrepConfig& cfg = prep::config_by_id(config);
   const Layout layout = layout_of(x, "x");
   const OutKind kind = out_kind(out);
   LEPTON_CHECK_ARG(out.writeable(), "out: array is read-only");
@@ -99,22 +101,45 @@ void apply(const py::array& x, py::array& out, const py::array& fill, const py::
   const bool f32 = is_float32(x);
   py::gil_scoped_release release;  // no Python API below this line
   if (f32)
-    prep::apply_columns(static_cast<const float*>(x.data()), o, kind, rows, cols, layout, c, mode);
+    prep::apply_columns(static_cast<const float*>(x.data()), o, kind, rows, cols, layout, c, mode,
+                        cfg);
   else
-    prep::apply_columns(static_cast<const double*>(x.data()), o, kind, rows, cols, layout, c, mode);
+    prep::apply_columns(static_cast<const double*>(x.data()), o, kind, rows, cols, layout, c, mode,
+                        cfg);
+}
+
+py::dict config_dict(const prep::PrepConfig& c) {
+  py::dict d;
+  d["id"] = c.id;
+  d["name"] = c.name;
+  d["item_kib"] = c.item_kib;
+  d["stream_min_mib"] = c.stream_min_mib;
+  d["max_threads"] = c.max_threads;
+  d["apply_order"] = c.apply_forward ? "forward" : "backward";
+  d["printable"] = c.printable();
+  return d;
 }
 
 }  // namespace
 
 void register_preprocess(py::module_& m) {
-  m.def("prep_column_stats", &column_stats, py::arg("x"),
+  m.def("prep_column_stats", &column_stats, py::arg("x"), py::arg("config") = -1,
         "Per-column (count, mean, m2, min, max) of the finite values of a 2-D float array, "
-        "as float64 arrays. Use lepton.ops.column_stats.");
+        "as float64 arrays (config: a preprocess config id, -1 the default). "
+        "Use lepton.ops.column_stats.");
   m.def("prep_apply", &apply, py::arg("x"), py::arg("out"), py::arg("fill"), py::arg("lo"),
         py::arg("hi"), py::arg("center"), py::arg("mul"), py::arg("replace_inf"),
-        py::arg("stream") = 2,
-        "out = (clip(replace(x), lo, hi) - center) * mul, converted to out's dtype. "
-        "Use lepton.ops.preprocess.");
+        py::arg("stream") = 2, py::arg("config") = -1,
+        "out = (clip(replace(x), lo, hi) - center) * mul, converted to out's dtype. stream: 0 "
+        "plain stores, 1 non-temporal, 2 as the config says (config: a preprocess config id, -1 "
+        "the default). Use lepton.ops.preprocess.");
+  m.def("preprocess_configs", [] {
+    py::list out;
+    for (const prep::PrepConfig& c : prep::config_table()) out.append(config_dict(c));
+    return out;
+  }, "The fused preprocessing configuration table (list of dicts with a stable int 'id').");
+  m.def("preprocess_config_hash", &prep::config_table_hash,
+        "fnv1a64 of the printable preprocessing configuration table, as 16 hex digits.");
   m.def("prep_kernel_isa", [] { return std::string(prep::kernel_table(active_isa()).isa); },
         "Kernel set the preprocessing uses under the current ISA cap.");
 }

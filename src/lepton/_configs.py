@@ -11,6 +11,7 @@ from lepton._validate import choice
 _TABLES: dict[str, tuple[str, str]] = {
     "int8_gemm": ("gemm_configs", "gemm_config_hash"),
     "int8_gemm_cuda": ("gemm_cuda_configs", "gemm_cuda_config_hash"),  # CUDA builds only
+    "preprocess": ("preprocess_configs", "preprocess_config_hash"),
 }
 
 

@@ -17,12 +17,8 @@ namespace {
 
 using i64 = std::int64_t;
 
-// Work item size. At least a 2 MiB huge page of output, so that two threads rarely fault on (and
-// wait for the kernel to zero) the same fresh page of a newly allocated output.
-constexpr i64 kItemBytes = i64{4} << 20;
-// Outputs above this size go around the caches (non-temporal stores): they cannot stay cached
-// anyway, and skipping the read-for-ownership of each output line saves memory traffic.
-constexpr i64 kStreamBytes = i64{16} << 20;
+// Work item size, streaming threshold, thread cap and item order come from the PrepConfig
+// (config.cpp says why each default is what it is).
 
 constexpr i64 out_size(OutKind kind) {
   switch (kind) {
@@ -61,24 +57,25 @@ class Tile {
   ApplyTile view_{};
 };
 
-// Items are taken from the end of the array backwards. The statistics pass reads front to back,
-// so when it just ran, the end of the array is what is still in the last-level cache.
+// By default items are taken from the end of the array backwards. The statistics pass reads front
+// to back, so when it just ran, the end of the array is what is still in the last-level cache.
 template <class T, class C>
 void run(const ApplyFn<T> fn, const T* x, char* out, i64 esize, i64 rows, i64 cols, Layout layout,
-         const ColumnCoefs& coefs, bool stream) {
+         const ColumnCoefs& coefs, bool stream, const PrepConfig& cfg) {
   const i64 elem = static_cast<i64>(sizeof(T));
+  const i64 item_bytes = cfg.item_bytes();
+  const bool forward = cfg.apply_forward;
   if (layout == Layout::row_major) {
     // Whole rows are contiguous: the array is one flat run whose lane wraps every `cols`
     // elements; the period is a multiple of cols that is at least one vector.
     const i64 period = cols * ((kMaxVectorLanes + cols - 1) / cols);
     Tile<C> tile(period, coefs.replace_inf, stream);
     tile.fill(coefs, [cols](i64 i) { return i % cols; });
-    const i64 rows_per_item = std::max<i64>(1, kItemBytes / (cols * elem));
+    const i64 rows_per_item = std::max<i64>(1, item_bytes / (cols * elem));
     const i64 items = (rows + rows_per_item - 1) / rows_per_item;
-#pragma omp parallel for num_threads(static_cast<int>(std::min<i64>(num_threads(), items))) \
-    schedule(dynamic, 1)
+#pragma omp parallel for num_threads(cfg.threads_for(items)) schedule(dynamic, 1)
     for (i64 step = 0; step < items; ++step) {
-      const i64 item = items - 1 - step;  // backwards, see above
+      const i64 item = forward ? step : items - 1 - step;  // see above
       const i64 r0 = item * rows_per_item;
       const i64 n = std::min(rows, r0 + rows_per_item) - r0;
       fn(x + r0 * cols, out + r0 * cols * esize, n * cols, 0, tile.view());
@@ -86,16 +83,16 @@ void run(const ApplyFn<T> fn, const T* x, char* out, i64 esize, i64 rows, i64 co
   } else {
     // Each column is contiguous with one set of coefficients: a tile of a single column, built
     // per item in the thread's own tile (one per column would cost cols × 5 × 32 entries).
-    const i64 rows_per_item = std::max<i64>(1, kItemBytes / elem);
+    const i64 rows_per_item = std::max<i64>(1, item_bytes / elem);
     const i64 per_col = (rows + rows_per_item - 1) / rows_per_item;
     const i64 items = per_col * cols;
-    const int threads = static_cast<int>(std::min<i64>(num_threads(), items));
+    const int threads = cfg.threads_for(items);
     std::vector<std::unique_ptr<Tile<C>>> tiles;
     for (int t = 0; t < threads; ++t)
       tiles.push_back(std::make_unique<Tile<C>>(kMaxVectorLanes, coefs.replace_inf, stream));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (i64 step = 0; step < items; ++step) {
-      const i64 item = items - 1 - step;  // backwards, see above
+      const i64 item = forward ? step : items - 1 - step;  // see above
       const i64 c = item / per_col;
       const i64 r0 = (item % per_col) * rows_per_item;
       const i64 n = std::min(rows, r0 + rows_per_item) - r0;
@@ -111,7 +108,7 @@ void run(const ApplyFn<T> fn, const T* x, char* out, i64 esize, i64 rows, i64 co
 
 template <class T>
 void apply_columns(const T* x, void* out, OutKind kind, i64 rows, i64 cols, Layout layout,
-                   const ColumnCoefs& coefs, StreamMode stream_mode) {
+                   const ColumnCoefs& coefs, StreamMode stream_mode, const PrepConfig& cfg) {
   const KernelTable& kt = kernel_table(active_isa());
   ApplyFn<T> fn;
   if constexpr (std::is_same_v<T, float>) {
@@ -120,19 +117,21 @@ void apply_columns(const T* x, void* out, OutKind kind, i64 rows, i64 cols, Layo
     fn = kt.apply_f64[static_cast<int>(kind)];
   }
   const i64 esize = out_size(kind);
-  const bool stream = stream_mode == StreamMode::automatic ? rows * cols * esize >= kStreamBytes
+  const bool stream = stream_mode == StreamMode::automatic ? cfg.streams(rows * cols * esize)
                                                            : stream_mode == StreamMode::on;
   char* o = static_cast<char*>(out);
   // Same rule as the kernels' ComputeT: double arithmetic when the input or output is double.
   if (std::is_same_v<T, double> || kind == OutKind::f64)
-    run<T, double>(fn, x, o, esize, rows, cols, layout, coefs, stream);
+    run<T, double>(fn, x, o, esize, rows, cols, layout, coefs, stream, cfg);
   else
-    run<T, float>(fn, x, o, esize, rows, cols, layout, coefs, stream);
+    run<T, float>(fn, x, o, esize, rows, cols, layout, coefs, stream, cfg);
 }
 
 template void apply_columns<float>(const float*, void*, OutKind, i64, i64, Layout,
-                                   const ColumnCoefs&, StreamMode);
+                                   const ColumnCoefs&, StreamMode,
+                                   const PrepConfig&);
 template void apply_columns<double>(const double*, void*, OutKind, i64, i64, Layout,
-                                    const ColumnCoefs&, StreamMode);
+                                    const ColumnCoefs&, StreamMode,
+                                   const PrepConfig&);
 
 }  // namespace lepton::prep

@@ -1,9 +1,10 @@
 // Pass 1: per-column moments in one read of the data.
 //
-// The array is cut into work items of about kItemBytes. Each item accumulates per-lane moments
+// The array is cut into work items of about the config's item_kib. Each item accumulates per-lane moments
 // with the ISA kernel, folds its lanes into per-column moments, and stores them in its own slot;
 // the slots are then merged in item order. Results therefore do not depend on the thread count
-// or on which thread ran which item.
+// or on which thread ran which item; a different item size regroups the float64 merges (mean and
+// M2 change by round-off; count, min and max cannot).
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -18,7 +19,6 @@ namespace {
 
 using i64 = std::int64_t;
 
-constexpr i64 kItemBytes = i64{4} << 20;
 // Narrow row-major data is viewed as rows of k·cols lanes so that vectors are filled: at least
 // kMinRowLanes lanes, and a multiple of kMaxVectorLanes when that costs at most 16 rows per view row.
 constexpr i64 kMinRowLanes = 32;
@@ -83,7 +83,7 @@ struct Plan {
 };
 
 template <class T>
-Plan make_plan(i64 rows, i64 cols, Layout layout) {
+Plan make_plan(i64 rows, i64 cols, Layout layout, i64 item_bytes) {
   Plan p{};
   const i64 elem = static_cast<i64>(sizeof(T));
   if (layout == Layout::row_major) {
@@ -103,7 +103,7 @@ Plan make_plan(i64 rows, i64 cols, Layout layout) {
     p.slot_cols = 1;
   }
   const i64 row_bytes = p.lanes * elem;
-  p.rows_per_item = std::max<i64>(1, kItemBytes / row_bytes);
+  p.rows_per_item = std::max<i64>(1, item_bytes / row_bytes);
   i64 items = std::max<i64>(1, (p.view_rows + p.rows_per_item - 1) / p.rows_per_item);
   if (layout == Layout::row_major) {
     const i64 budget = std::max<i64>(1, kSlotBudgetBytes / (cols * i64{sizeof(Moment)}));
@@ -149,15 +149,18 @@ void run_item(const KernelTable& kt, const T* x, i64 rows, i64 cols, Layout layo
 }  // namespace
 
 template <class T>
-ColumnMoments column_moments(const T* x, i64 rows, i64 cols, Layout layout) {
+ColumnMoments column_moments(const T* x, i64 rows, i64 cols, Layout layout,
+                             const PrepConfig& cfg) {
   const KernelTable& kt = kernel_table(active_isa());
-  const Plan p = make_plan<T>(rows, cols, layout);
+  // The plan depends on num_threads() only for very wide arrays (the slot budget); the config's
+  // thread cap is left out of it so that a capped config sums exactly like the uncapped one.
+  const Plan p = make_plan<T>(rows, cols, layout, cfg.item_bytes());
   const i64 items = layout == Layout::row_major ? p.items_per_col : p.items_per_col * cols;
   std::vector<Moment> slots(static_cast<size_t>(items * p.slot_cols));
 
   // Allocated before the parallel region: an allocation failure must reach Python as an
   // exception, not terminate inside an OpenMP thread.
-  const int threads = static_cast<int>(std::min<i64>(num_threads(), items));
+  const int threads = cfg.threads_for(items);
   std::vector<LaneScratch> scratch(static_cast<size_t>(threads), LaneScratch(p.lanes));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (i64 item = 0; item < items; ++item)
@@ -179,7 +182,7 @@ ColumnMoments column_moments(const T* x, i64 rows, i64 cols, Layout layout) {
   return out;
 }
 
-template ColumnMoments column_moments<float>(const float*, i64, i64, Layout);
-template ColumnMoments column_moments<double>(const double*, i64, i64, Layout);
+template ColumnMoments column_moments<float>(const float*, i64, i64, Layout, const PrepConfig&);
+template ColumnMoments column_moments<double>(const double*, i64, i64, Layout, const PrepConfig&);
 
 }  // namespace lepton::prep

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "cpu/preprocess/config.hpp"
 #include "cpu/preprocess/kernels.hpp"
 
 #if defined(_OPENMP)
@@ -23,7 +24,8 @@ struct ColumnMoments {
 };
 
 template <class T>
-ColumnMoments column_moments(const T* x, std::int64_t rows, std::int64_t cols, Layout layout);
+ColumnMoments column_moments(const T* x, std::int64_t rows, std::int64_t cols, Layout layout,
+                             const PrepConfig& cfg = default_config());
 
 // Per-column coefficients of the apply pass, float64, each of length cols (see ApplyTile).
 struct ColumnCoefs {
@@ -35,12 +37,14 @@ struct ColumnCoefs {
   bool replace_inf;
 };
 
+// automatic: by the config's stream_min_mib; off/on override it (tests of both store paths).
 enum class StreamMode : int { off = 0, on = 1, automatic = 2 };
 
 // out has the same shape and layout as x and element type `kind`.
 template <class T>
 void apply_columns(const T* x, void* out, OutKind kind, std::int64_t rows, std::int64_t cols,
-                   Layout layout, const ColumnCoefs& coefs, StreamMode stream);
+                   Layout layout, const ColumnCoefs& coefs, StreamMode stream,
+                   const PrepConfig& cfg = default_config());
 
 
 }  // namespace lepton::prep

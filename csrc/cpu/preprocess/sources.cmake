@@ -4,6 +4,7 @@ list(APPEND LEPTON_SOURCES
   csrc/bindings/bind_preprocess.cpp
   csrc/cpu/preprocess/column_stats.cpp
   csrc/cpu/preprocess/apply.cpp
+  csrc/cpu/preprocess/config.cpp
   csrc/cpu/preprocess/kernel_table.cpp
   csrc/cpu/preprocess/kernels_baseline.cpp
 )

@@ -58,6 +58,7 @@ from lepton.ops.preprocess_stats import (
     ColumnStats,
     check_stats,
     column_stats,
+    config_id,
     host_matrix,
     merge_stats,
 )
@@ -102,12 +103,16 @@ def _output(arr: np.ndarray, dtype: np.dtype, out: Any) -> np.ndarray:
     return out
 
 
-def apply_plan(x: Any, plan: PreprocessPlan, *, out: np.ndarray | None = None) -> np.ndarray:
+def apply_plan(
+    x: Any, plan: PreprocessPlan, *, out: np.ndarray | None = None, config: int | None = None
+) -> np.ndarray:
     """Run the fused apply pass of ``plan`` over ``x`` (one read, one write).
 
     ``out``: an array to write into (dtype, shape and order of the result; may be ``x`` itself
     for in-place work). Reusing one spares the operating system's zeroing of fresh pages, which
     for large arrays costs about as much as the pass itself.
+    ``config``: a ``config_table("preprocess")`` id, or ``None`` (tuning cache, else entry 0);
+    the output is the same under every config.
     """
     arr = host_matrix(x)
     if arr.shape[1] != plan.n_columns:
@@ -115,9 +120,9 @@ def apply_plan(x: Any, plan: PreprocessPlan, *, out: np.ndarray | None = None) -
         raise ValueError(msg)
     dtype = plan.out_dtype if plan.out_dtype is not None else arr.dtype
     result = _output(arr, np.dtype(dtype), out)
-    _core.prep_apply(
-        arr, result, plan.fill, plan.lo, plan.hi, plan.center, plan.mul, plan.replace_inf
-    )
+    cfg = config_id(config, arr)
+    args = (plan.fill, plan.lo, plan.hi, plan.center, plan.mul, plan.replace_inf)
+    _core.prep_apply(arr, result, *args, config=cfg)
     return result
 
 
@@ -130,6 +135,7 @@ def preprocess(
     scale: str | None = "standard",
     out_dtype: Any = np.float32,
     out: np.ndarray | None = None,
+    config: int | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Impute → clip → scale → cast ``x`` in one fused pass (two with ``stats=None``).
 
@@ -142,6 +148,10 @@ def preprocess(
         out_dtype: float32, float16, float64, int8, or None for the input's dtype.
         out: optional destination (the result's dtype, shape and order; may be ``x`` itself).
             Reusing a buffer across calls spares the zeroing of fresh pages by the OS.
+        config: an id from ``lepton.ops.config_table("preprocess")`` (work-item size, streaming
+            stores, thread cap, item order) for both passes; ``None`` asks the tuning cache for
+            this shape and dtype, else entry 0. The output is the same under every config, up
+            to the round-off of the statistics when their work-item sizes differ.
 
     Returns:
         The transformed array; for ``out_dtype=np.int8`` a tuple ``(q, scale)`` with
@@ -153,12 +163,13 @@ def preprocess(
     options = Options.from_args(impute, clip_sigma, scale, out_dtype)  # before any pass
     if out is not None:
         _output(arr, options.out_dtype or arr.dtype, out)
+    cfg = config_id(config, arr)  # one cache lookup for both passes
     if stats is None:
-        stats = column_stats(arr)
+        stats = column_stats(arr, config=cfg)
     else:
         check_stats(stats, "stats", arr.shape[1])
     plan = plan_from_options(stats, options, warn=True)
-    result = apply_plan(arr, plan, out=out)
+    result = apply_plan(arr, plan, out=out, config=cfg)
     if plan.quant_scale is not None:
         return result, plan.quant_scale.copy()
     return result

@@ -15,9 +15,17 @@ from typing import Any
 import numpy as np
 
 from lepton import _core
+from lepton._tuned import tuned_config
 from lepton._validate import host_array
 
-__all__ = ["ColumnStats", "check_stats", "column_stats", "host_matrix", "merge_stats"]
+__all__ = [
+    "ColumnStats",
+    "check_stats",
+    "column_stats",
+    "config_id",
+    "host_matrix",
+    "merge_stats",
+]
 
 _IN_DTYPES = (np.float32, np.float64)
 _INT_HINT = "; integer data is not converted silently (cast with x.astype(np.float32) first)"
@@ -105,14 +113,36 @@ def host_matrix(x: Any, name: str = "x") -> np.ndarray:
     return arr
 
 
-def column_stats(x: Any) -> ColumnStats:
+def config_id(config: Any, arr: np.ndarray) -> int:
+    """The preprocess config id to run on ``arr``: the caller's, the tuning cache's for its shape
+    and dtype, or 0 (the default entry: the built-in behaviour). Unknown ids are rejected by the
+    core, which names the valid ones."""
+    if config is None:
+        config = tuned_config("preprocess", arr.shape, str(arr.dtype), "cpu")
+        if config is None:
+            return 0
+    if isinstance(config, bool) or not isinstance(config, (int, np.integer)):
+        msg = f"config: expected a preprocess config id (int) or None, got {config!r}"
+        raise TypeError(msg)
+    if not 0 <= config < 2**31:
+        msg = f"config: unknown preprocess config id {int(config)}; ids are small ints >= 0"
+        raise ValueError(msg)
+    return int(config)
+
+
+def column_stats(x: Any, *, config: int | None = None) -> ColumnStats:
     """Per-column count, mean, M2, min and max of the finite values of ``x``, in one read.
 
     ``x``: float32 or float64, 2-D. Multithreaded (``lepton.set_num_threads``); the result does
     not depend on the thread count.
+
+    ``config``: an id from ``lepton.ops.config_table("preprocess")``; ``None`` asks the tuning
+    cache, else entry 0. Counts, min and max are the same under every config; mean and M2 are
+    bit-identical between configs of one ``item_kib`` and agree to float64 round-off otherwise
+    (the work-item size groups the partial sums).
     """
     arr = host_matrix(x)
-    count, mean, m2, lo, hi = _core.prep_column_stats(arr)
+    count, mean, m2, lo, hi = _core.prep_column_stats(arr, config_id(config, arr))
     empty = count == 0
     return ColumnStats(
         n_rows=arr.shape[0],

@@ -27,7 +27,10 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "target",
         choices=[*ops, *_ACTIONS],
-        help="op to tune (gemm = int8_gemm); 'show' prints the cache, 'clear' empties it",
+        help=(
+            "op to tune (gemm = int8_gemm; preprocess: --m rows, --n columns); "
+            "'show' prints the cache, 'clear' empties it"
+        ),
     )
     for dim in _dims():
         parser.add_argument(f"--{dim}", type=int, help=f"problem dimension {dim}")

@@ -25,7 +25,7 @@ class Problem:
     dtype: str
     run: Callable[[int], Any]
     sync: Callable[[], Any] | None = None  # waits for queued device work (GPU)
-    work_ops: float | None = None  # arithmetic operations per call, for ops/J
+    work_ops: float | None = None  # work per call (operations; bytes moved for preprocess)
 
 
 @dataclass(frozen=True)
@@ -195,5 +195,63 @@ register(
         dtype="int8",
         aliases=("gemm",),
         description="int8 A (M, K) × B (N, K)ᵀ -> int32 (M, N)",
+    )
+)
+
+
+# --- Fused preprocessing (CPU) ------------------------------------------------------------------
+
+
+def _cpu_only(device: str) -> None:
+    if device != "cpu":
+        msg = f"device: preprocess runs on the CPU only, got {device!r}"
+        raise ValueError(msg)
+
+
+def _preprocess_configs(device: str) -> list[dict[str, Any]]:
+    from lepton import ops
+
+    _cpu_only(device)
+    return ops.config_table("preprocess")
+
+
+def _preprocess_hash(device: str) -> str:
+    from lepton import ops
+
+    _cpu_only(device)
+    return ops.config_table_hash("preprocess")
+
+
+def _preprocess_prepare(shape: tuple[int, ...], device: str, seed: int | None) -> Problem:
+    from lepton import ops
+
+    _cpu_only(device)
+    rows, cols = shape
+    rng = np.random.default_rng(seed)
+    x = rng.normal(3.0, 2.0, size=(rows, cols)).astype(np.float32)
+    x[rng.random(x.shape) < 0.01] = np.nan  # the imputing path runs as in real data
+    # One output buffer for every call: a fresh one would time the OS zeroing its pages.
+    out = np.empty_like(x)
+
+    def run(config: int) -> Any:
+        return ops.preprocess(x, clip_sigma=3.0, out=out, config=config)
+
+    # Bytes moved per call: the statistics pass reads x, the apply pass reads x and writes out.
+    work = float(2 * x.nbytes + out.nbytes)
+    return Problem(shape, "float32", run, None, work)
+
+
+register(
+    TunableOp(
+        name="preprocess",
+        dims=("m", "n"),
+        configs=_preprocess_configs,
+        table_hash=_preprocess_hash,
+        prepare=_preprocess_prepare,
+        dtype="float32",
+        aliases=("prep",),
+        efficiency_unit="GB/J",
+        efficiency_scale=1e9,
+        description="impute -> clip -> standard-scale float32 (M rows, N columns), both passes",
     )
 )
