@@ -36,7 +36,7 @@ void register_gemm_cuda(py::module_& m) {
     }
     return out;
   });
-  m.def("gemm_cuda_config_hash", [] { return std::to_string(g::config_table_hash()); });
+  m.def("gemm_cuda_config_hash", &g::config_table_hash);
   m.def("gemm_cuda_resolve_config", &g::resolve_config, py::arg("config"), py::arg("m"),
         py::arg("n"), py::arg("k"), py::arg("device"),
         "The config id to run (config < 0: the heuristic); ValueError if it cannot run.");

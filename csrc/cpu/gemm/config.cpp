@@ -1,6 +1,5 @@
 #include "cpu/gemm/config.hpp"
 
-#include <cinttypes>
 #include <cstdio>
 
 #include "common/config_hash.hpp"
@@ -56,23 +55,12 @@ std::string GemmConfig::printable() const {
 
 const std::vector<GemmConfig>& config_table() { return kTable; }
 
-std::string config_table_text() {
-  std::string text;
-  for (const GemmConfig& c : kTable) text += c.printable() + "\n";
-  return text;
-}
+std::string config_table_text() { return table_text(kTable); }
 
-std::string config_table_hash() {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016" PRIx64, fnv1a64(config_table_text()));
-  return buf;
-}
+std::string config_table_hash() { return hash_hex(config_table_text()); }
 
 const GemmConfig& config_by_id(int id) {
-  for (const GemmConfig& c : kTable)
-    if (c.id == id) return c;
-  fail_arg("config: unknown int8_gemm config id ", id, "; valid ids are 0..", kTable.size() - 1,
-           " (see lepton.ops.config_table('int8_gemm'))");
+  return find_config(kTable, id, "int8_gemm");
 }
 
 void check_usable(const GemmConfig& cfg, std::int64_t M, std::int64_t N, std::int64_t K) {

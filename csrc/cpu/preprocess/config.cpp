@@ -1,7 +1,6 @@
 #include "cpu/preprocess/config.hpp"
 
 #include <algorithm>
-#include <cinttypes>
 #include <cstdio>
 
 #include "common/config_hash.hpp"
@@ -57,26 +56,15 @@ std::string PrepConfig::printable() const {
 
 const std::vector<PrepConfig>& config_table() { return kTable; }
 
-std::string config_table_text() {
-  std::string text;
-  for (const PrepConfig& c : kTable) text += c.printable() + "\n";
-  return text;
-}
+std::string config_table_text() { return table_text(kTable); }
 
-std::string config_table_hash() {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016" PRIx64, fnv1a64(config_table_text()));
-  return buf;
-}
+std::string config_table_hash() { return hash_hex(config_table_text()); }
 
 const PrepConfig& default_config() { return kTable[0]; }
 
 const PrepConfig& config_by_id(int id) {
   if (id == -1) return default_config();
-  for (const PrepConfig& c : kTable)
-    if (c.id == id) return c;
-  fail_arg("config: unknown preprocess config id ", id, "; valid ids are 0..", kTable.size() - 1,
-           " (see lepton.ops.config_table('preprocess'))");
+  return find_config(kTable, id, "preprocess");
 }
 
 }  // namespace lepton::prep

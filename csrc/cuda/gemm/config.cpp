@@ -43,10 +43,10 @@ std::string config_name(const GemmCudaConfig& c) {
   return name;
 }
 
-std::uint64_t config_table_hash() {
+std::string config_table_hash() {
   std::string text;
   for (const auto& c : config_table()) text += concat(c.id, ":", config_name(c), "\n");
-  return fnv1a64(text);
+  return hash_hex(text);
 }
 
 }  // namespace lepton::cuda::gemm

@@ -56,6 +56,6 @@ bool tile_built(Tile t);
 const char* configs_build();
 const std::vector<GemmCudaConfig>& config_table();
 std::string config_name(const GemmCudaConfig& c);  // printable, stable: part of the hash
-std::uint64_t config_table_hash();
+std::string config_table_hash();  // fnv1a64 of the table's id:name lines, 16 hex digits
 
 }  // namespace lepton::cuda::gemm
