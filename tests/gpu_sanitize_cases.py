@@ -77,6 +77,27 @@ def int8_gemm_epilogue() -> None:
         assert np.isfinite(to_host(out)).all()
 
 
+def int8_gemm_wgmma_epilogue_and_int8_output() -> None:
+    """Each sm_90a kernel with the full EVT epilogue (float16, N a multiple of 8), and the
+    requantized int8 output of an mma.sync tile and of the split-K reduce kernel."""
+    rng = np.random.default_rng(4)
+    m, n, k = 70, 40, 200
+    a = to_device(rng.integers(-128, 128, (m, k), dtype=np.int8))
+    b = to_device(rng.integers(-128, 128, (n, k), dtype=np.int8))
+    s_a = to_device(rng.uniform(1e-4, 1e-3, m).astype(np.float32))
+    s_b = to_device(rng.uniform(1e-3, 1e-2, n).astype(np.float32))
+    bias = to_device(rng.standard_normal(n).astype(np.float32))
+    kw = {"a_scale": s_a, "b_scale": s_b, "bias": bias, "activation": "gelu"}
+    hopper = tuple(_core.cuda_device_info(0)["capability"]) == (9, 0)
+    for cfg in ops.config_table("int8_gemm_cuda"):
+        if cfg["engine"] == "wgmma_s8" and cfg["built"] and hopper and cfg["cta_cap_div"] == 0:
+            out = ops.int8_gemm(a, b, out_dtype="float16", config=cfg["id"], **kw)
+            assert np.isfinite(to_host(out)).all(), cfg["name"]
+    for cfg in (None, 7):
+        q = to_host(ops.int8_gemm(a, b, out_dtype="int8", out_scale=0.01, config=cfg, **kw))
+        assert q.dtype == np.int8
+
+
 def quantize_dequantize() -> None:
     rng = np.random.default_rng(2)
     x = rng.standard_normal((37, 301)).astype(np.float32)
@@ -98,7 +119,14 @@ def linear_int8() -> None:
     assert (out >= 0).all()
 
 
-CASES = [probe, int8_gemm_every_kernel, int8_gemm_epilogue, quantize_dequantize, linear_int8]
+CASES = [
+    probe,
+    int8_gemm_every_kernel,
+    int8_gemm_epilogue,
+    int8_gemm_wgmma_epilogue_and_int8_output,
+    quantize_dequantize,
+    linear_int8,
+]
 
 if __name__ == "__main__":
     for case in CASES:

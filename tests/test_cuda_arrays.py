@@ -168,7 +168,8 @@ def test_config_table_int8_gemm_cuda():
     assert len({c["name"] for c in table}) == len(table)
     for c in table:
         assert c["split_k"] in (1, 2, 4)
-        assert c["smem_bytes"] == c["stages"] * (c["tile_m"] + c["tile_n"]) * c["tile_k"]
+        if c["engine"] == "mma_s8":
+            assert c["smem_bytes"] == c["stages"] * (c["tile_m"] + c["tile_n"]) * c["tile_k"]
     assert {c["split_k"] for c in table} == {1, 2, 4}
     assert {c["cta_cap_div"] for c in table} >= {0, 2, 4}
     assert ops.config_table_hash("int8_gemm_cuda") == ops.config_table_hash("int8_gemm_cuda")

@@ -33,11 +33,15 @@ def test_every_entry_says_whether_it_is_built():
     assert all(isinstance(c["built"], bool) for c in table)
     assert _core.cuda_configs_build in ("all", "minimal")
     built_kernels = {c["kernel"] for c in table if c["built"]}
+    wgmma_built = _core.cuda_wgmma_build == "built"
+    assert _core.cuda_wgmma_build in ("built", "no-cutlass", "no-sm90a")
     if _core.cuda_configs_build == "all":
-        assert not _unbuilt()
+        assert all(c["built"] == (c["engine"] == "mma_s8" or wgmma_built) for c in table)
     else:
-        # A general tile and a small one, with their split-K and CTA-cap variants.
+        # A general tile and a small one, with their split-K and CTA-cap variants; on sm_90a
+        # with CUTLASS one wgmma kernel with its caps.
         assert {"t128x128s4", "t64x64s4"} <= built_kernels
+        assert ("w128x128coop" in built_kernels) == wgmma_built
         assert _unbuilt()
     for c in table:  # a config is built exactly when its kernel is
         assert c["built"] == (c["kernel"] in built_kernels)
@@ -46,7 +50,7 @@ def test_every_entry_says_whether_it_is_built():
 
 def test_built_flags_leave_the_hash_alone():
     # The table is a declaration: the hash covers ids and names, not what this build compiled.
-    assert len(_table()) == 15
+    assert len(_table()) == 24
     assert ops.config_table_hash("int8_gemm_cuda") == str(_core.gemm_cuda_config_hash())
 
 
@@ -58,7 +62,7 @@ def test_unbuilt_configs_are_refused_before_any_launch():
         pattern = f"config: int8_gemm_cuda config {c['id']} .*{LEFT_OUT}"
         # At the binding: checked before the device is queried (there is none here).
         with pytest.raises(ValueError, match=pattern):
-            _core.gemm_cuda_resolve_config(c["id"], 64, 64, 64, 0)
+            _core.gemm_cuda_resolve_config(c["id"], 64, 64, 64, 0, 0)
         # Through the op, on fake device arrays that a launch would crash on.
         with pytest.raises(ValueError, match=pattern):
             ops.int8_gemm(FakeCuda((4, 32)), FakeCuda((8, 32)), config=c["id"])
@@ -66,18 +70,68 @@ def test_unbuilt_configs_are_refused_before_any_launch():
         with pytest.raises(ValueError, match=pattern):
             _core.int8_gemm_cuda(
                 0x7F0000000000, 32, 0x7F0000000000, 32, 4, 8, 32, 0x7F0000000000, 0,
-                0, 0, 0, 0, 0, 0, c["id"], 0, 0,
+                0, 0, 0, 0, 1.0, 0, 0, c["id"], 0, 0,
             )  # fmt: skip
 
 
+OUT_CODES = _gemm_cuda.OUT_CODES
+
+
 @pytest.mark.parametrize(("sms", "smem"), DEVICES)
-def test_heuristic_picks_only_built_usable_configs(sms, smem):
+@pytest.mark.parametrize("capability", [80, 89, 90])
+@pytest.mark.parametrize("out_dtype", list(OUT_CODES))
+def test_heuristic_picks_only_built_usable_configs(sms, smem, capability, out_dtype):
     table = _table()
+    align = 16 // {"int32": 4, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}[out_dtype]
     for m, n, k in SHAPES:
-        c = table[_core.gemm_cuda_heuristic(m, n, k, sms, smem)]
-        assert c["built"], (m, n, k, c["name"])
-        assert c["smem_bytes"] <= smem, (m, n, k, c["name"])
-        assert c["split_k"] <= -(-k // c["tile_k"]), (m, n, k, c["name"])
+        code = OUT_CODES[out_dtype]
+        c = table[_core.gemm_cuda_heuristic(m, n, k, sms, smem, code, capability)]
+        where = (m, n, k, out_dtype, capability, c["name"])
+        assert c["built"], where
+        if c["engine"] == "mma_s8":
+            assert c["smem_bytes"] <= smem, where
+            assert c["split_k"] <= -(-k // c["tile_k"]), where
+        else:  # sm_90a kernels: Hopper only, no int8 output, 16-byte output rows
+            assert capability == 90, where
+            assert out_dtype != "int8", where
+            assert n % align == 0, where
+
+
+@pytest.mark.skipif(getattr(_core, "cuda_wgmma_build", "") != "built", reason="no wgmma build")
+def test_heuristic_prefers_wgmma_on_hopper():
+    for shape in ((8192, 8192, 8192), (4096, 4096, 4096), (333, 1000, 40)):
+        for out_dtype in ("int32", "float16", "bfloat16", "float32"):
+            c = _table()[
+                _core.gemm_cuda_heuristic(*shape, 132, H100_SMEM, OUT_CODES[out_dtype], 90)
+            ]
+            assert c["engine"] == "wgmma_s8", (shape, out_dtype, c["name"])
+    # ...and never where it cannot run: another GPU, int8 output, an unaligned N.
+    for capability, out_dtype, n in (
+        (80, "float16", 1024),
+        (90, "int8", 1024),
+        (90, "float16", 1001),
+    ):
+        c = _table()[
+            _core.gemm_cuda_heuristic(
+                1024, n, 1024, 132, H100_SMEM, OUT_CODES[out_dtype], capability
+            )
+        ]
+        assert c["engine"] == "mma_s8", (capability, out_dtype, n, c["name"])
+
+
+def test_config_dicts_describe_both_engines():
+    for c in _table():
+        assert c["engine"] in ("mma_s8", "wgmma_s8")
+        assert c["name"].startswith(c["engine"])
+        if c["engine"] == "wgmma_s8":
+            assert (c["split_k"], c["tile_k"], c["smem_bytes"]) == (1, 128, None)
+            assert c["schedule"] in ("cooperative", "pingpong")
+            assert len(c["cluster"]) == 2
+
+
+def test_unknown_out_dtype_code_is_refused():
+    with pytest.raises(ValueError, match="out_dtype: unknown code 9"):
+        _core.gemm_cuda_heuristic(64, 64, 64, 132, H100_SMEM, 9, 90)
 
 
 def test_heuristic_keeps_its_full_build_choices():
@@ -87,7 +141,7 @@ def test_heuristic_keeps_its_full_build_choices():
         (256, 256, 4096): "t128x128s4",  # few tiles, long K: split-K
     }
     for (m, n, k), kernel in picks.items():
-        c = _table()[_core.gemm_cuda_heuristic(m, n, k, 132, H100_SMEM)]
+        c = _table()[_core.gemm_cuda_heuristic(m, n, k, 132, H100_SMEM, 0, 80)]
         if c["kernel"] != kernel:  # a minimal build takes the nearest kernel it holds
             assert not next(e for e in _table() if e["kernel"] == kernel)["built"]
             assert c["kernel"] in ("t128x128s4", "t64x64s4")

@@ -7,7 +7,7 @@ import pytest
 from _cuda_libs import LIBRARIES, library, poison_allocator, synchronize, to_device, to_host
 from _gemm_oracles import epilogue_f64, epilogue_tolerance, gemm_int64
 
-from lepton import ops
+from lepton import _core, ops
 
 pytestmark = pytest.mark.gpu
 
@@ -16,9 +16,30 @@ COLS = (8, 40, 1000, 4096)
 BF16_U = 2.0**-8  # bfloat16 unit roundoff (8 significand bits)
 
 
-def _configs():
+def _configs(engine=None):
     # A LEPTON_CUDA_CONFIGS=minimal build refuses the rest (tests/ops/test_gemm_cuda_configs.py).
-    return [c for c in ops.config_table("int8_gemm_cuda") if c["built"]]
+    table = ops.config_table("int8_gemm_cuda")
+    return [c for c in table if c["built"] and engine in (None, c["engine"])]
+
+
+def _hopper() -> bool:
+    return tuple(_core.cuda_device_info(0)["capability"]) == (9, 0)
+
+
+def _refusal(cfg, n, k, out_dtype="int32"):
+    """The ValueError pattern config ``cfg`` must raise for this call, or None if it runs."""
+    if cfg["engine"] == "mma_s8":
+        if cfg["split_k"] > -(-k // cfg["tile_k"]):
+            return f"config {cfg['id']} .*split-K"
+        return None
+    if not _hopper():
+        return f"config {cfg['id']} .*runs on Hopper \\(sm_90\\) only"
+    if out_dtype == "int8":
+        return f"config {cfg['id']} .*no int8 output"
+    align = 16 // np.dtype(out_dtype if out_dtype != "bfloat16" else "float16").itemsize
+    if n % align:
+        return f"config {cfg['id']} .*N={n} must be a multiple of {align}"
+    return None
 
 
 def _int8(rng, shape):
@@ -44,9 +65,9 @@ def test_every_config_exact(m, n, k):
     want = gemm_int64(a, b)
     da, db = to_device(a, lib), to_device(b, lib)
     for cfg in _configs():
-        k_blocks = -(-k // cfg["tile_k"])
-        if cfg["split_k"] > k_blocks:
-            with pytest.raises(ValueError, match=f"config {cfg['id']} .*split-K"):
+        refusal = _refusal(cfg, n, k)
+        if refusal is not None:
+            with pytest.raises(ValueError, match=refusal):
                 ops.int8_gemm(da, db, config=cfg["id"])
             continue
         poison_allocator(lib, m * n * 4)
@@ -123,6 +144,67 @@ def test_epilogue(activation, out_dtype, parts):
             activation=activation, out_dtype=out_dtype, config=cfg,
         )  # fmt: skip
         _assert_epilogue(to_host(got), acc, a_scale, b_scale, bias, activation, out_dtype)
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "gelu", "sigmoid"])
+@pytest.mark.parametrize("out_dtype", ["float32", "float16", "bfloat16"])
+def test_wgmma_epilogue(activation, out_dtype):
+    """The sm_90a kernels' EVT epilogue, on a tail in M and an N their TMA store accepts."""
+    if not _hopper() or not _configs("wgmma_s8"):
+        pytest.skip("needs an sm_90 GPU and a build with the wgmma kernels")
+    lib = "torch" if out_dtype == "bfloat16" else _lib()
+    library(lib)
+    rng = np.random.default_rng(8)
+    m, n, k = 77, 136, 200  # K is zero-padded to 208 by the op
+    a, b = _int8(rng, (m, k)), _int8(rng, (n, k))
+    acc = gemm_int64(a, b)
+    a_scale = rng.uniform(1e-4, 2e-3, m).astype(np.float32)
+    b_scale = rng.uniform(1e-3, 1e-2, n).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    for parts in EPILOGUES:
+        vs = [v if on else None for v, on in zip((a_scale, b_scale, bias), parts, strict=True)]
+        if not (parts[0] or parts[1]):  # unscaled: keep acc within float16 range
+            a, b = (rng.integers(-4, 5, s, dtype=np.int8) for s in ((m, k), (n, k)))
+            acc = gemm_int64(a, b)
+        for cfg in _configs("wgmma_s8"):
+            got = ops.int8_gemm(
+                to_device(a, lib), to_device(b, lib),
+                **{name: None if v is None else to_device(v, lib)
+                   for name, v in zip(("a_scale", "b_scale", "bias"), vs, strict=True)},
+                activation=activation, out_dtype=out_dtype, config=cfg["id"],
+            )  # fmt: skip
+            _assert_epilogue(to_host(got), acc, *vs, activation, out_dtype)
+
+
+def _requantized(y: np.ndarray, out_scale: float) -> np.ndarray:
+    q = np.rint(y.astype(np.float32) / np.float32(out_scale))
+    return np.clip(np.nan_to_num(q, nan=0.0), -127, 127).astype(np.int8)
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "gelu"])
+def test_int8_output_is_the_requantized_float_output(activation):
+    lib = _lib()
+    rng = np.random.default_rng(9)
+    m, n, k = 45, 67, 300
+    a, b = _int8(rng, (m, k)), _int8(rng, (n, k))
+    a_scale = rng.uniform(1e-3, 2e-3, m).astype(np.float32)
+    b_scale = rng.uniform(1e-3, 1e-2, n).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    args = [to_device(v, lib) for v in (a, b, a_scale, b_scale, bias)]
+    out_scale = 0.05  # small enough that some outputs saturate at ±127
+    for cfg in [None] + [c["id"] for c in _configs("mma_s8")]:
+        if cfg is not None and _refusal(ops.config_table("int8_gemm_cuda")[cfg], n, k):
+            continue
+        kw = {"a_scale": args[2], "b_scale": args[3], "bias": args[4], "activation": activation}
+        y = to_host(ops.int8_gemm(args[0], args[1], out_dtype="float32", config=cfg, **kw))
+        q = to_host(ops.int8_gemm(args[0], args[1], out_dtype="int8", out_scale=out_scale,
+                                  config=cfg, **kw))  # fmt: skip
+        assert q.dtype == np.int8
+        np.testing.assert_array_equal(q, _requantized(y, out_scale), err_msg=str(cfg))
+        assert (np.abs(q) == 127).any()
+    for cfg in _configs("wgmma_s8"):
+        with pytest.raises(ValueError, match=_refusal(cfg, n, k, "int8")):
+            ops.int8_gemm(args[0], args[1], out_dtype="int8", out_scale=out_scale, config=cfg["id"])
 
 
 @pytest.mark.parametrize("lib", LIBRARIES)

@@ -5,7 +5,14 @@
 
 namespace lepton::cuda::gemm {
 
-enum OutDtype : int { kOutInt32 = 0, kOutFloat32 = 1, kOutFloat16 = 2, kOutBFloat16 = 3 };
+// kOutInt8: the epilogue's float result requantized, clip(round_half_even(v / out_scale), ±127).
+enum OutDtype : int {
+  kOutInt32 = 0,
+  kOutFloat32 = 1,
+  kOutFloat16 = 2,
+  kOutBFloat16 = 3,
+  kOutInt8 = 4
+};
 enum Activation : int { kActNone = 0, kActRelu = 1, kActGelu = 2, kActSigmoid = 3 };
 
 struct GemmArgs {
@@ -19,6 +26,7 @@ struct GemmArgs {
   const float* b_scale;  // (N,) or null (= 1)
   const float* bias;     // (N,) or null (= 0)
   int activation;        // Activation
+  float out_scale;       // kOutInt8 only: the output's quantization step (> 0)
   std::int32_t* workspace;  // split_k > 1: split_k·M·N int32 partials; else unused
   int split_k;
   int k_per_split;  // multiple of kBlockK

@@ -1,12 +1,16 @@
 // The int8_gemm_cuda configuration table, declared once. Plain C++ (no CUDA headers) so the
 // bindings can print and hash it.
 //
-// A row names a kernel (a tile shape, LEPTON_GEMM_CUDA_TILES below: one template instantiation
-// and one translation unit each) plus two run-time energy knobs that need no new kernel:
-//   split_k  — K is cut into split_k ranges; int32 partials go to a caller-allocated workspace
+// A row names a kernel of one of two engines plus run-time energy knobs that need no new kernel:
+//   mma_s8   — hand-written mma.sync tiles (LEPTON_GEMM_CUDA_TILES), sm_80 and later;
+//   wgmma_s8 — CUTLASS warp-specialised TMA + wgmma kernels (LEPTON_GEMM_WGMMA_KERNELS), sm_90a
+//              only, one instantiation per output dtype (int8 output stays on mma_s8).
+// The knobs:
+//   split_k  — mma_s8 only: K is cut into split_k ranges; int32 partials go to a caller-allocated workspace
 //              and a small reduce kernel sums them and applies the epilogue;
 //   cta_cap  — a persistent grid: at most sm_count / cta_cap_div CTAs walk the tiles with a
-//              grid stride (0 = one CTA per tile, no cap).
+//              grid stride (0 = one CTA per tile, no cap; wgmma kernels are always persistent
+//              and 0 means one CTA per SM).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -29,6 +33,38 @@ constexpr int kBlockK = 64;  // bytes of K per pipeline stage (every tile; see m
   X(t128x64s4, 128, 64, 2, 2, 4)     \
   X(t64x64s4, 64, 64, 2, 2, 4)
 
+// X(name, BM, BN, BK, CLUSTER_M, CLUSTER_N, COOPERATIVE): the sm_90a kernels. BK is in bytes
+// (int8 elements): 128, one 128-byte swizzled row per TMA box. Cooperative: two consumer warp
+// groups split one tile; ping-pong: each consumer warp group owns a whole tile and the two
+// alternate mainloop and epilogue. A matching line in csrc/cuda/gemm/wgmma/sources.cmake
+// generates its TUs.
+#define LEPTON_GEMM_WGMMA_KERNELS(X)         \
+  X(w128x256coop_c2x1, 128, 256, 128, 2, 1, 1) \
+  X(w128x128coop, 128, 128, 128, 1, 1, 1)      \
+  X(w128x128pp, 128, 128, 128, 1, 1, 0)        \
+  X(w64x128pp, 64, 128, 128, 1, 1, 0)
+
+enum class Engine : int { kMma = 0, kWgmma = 1 };
+
+enum class WgKernel : int {
+#define LEPTON_WG_ENUM(name, bm, bn, bk, cm, cn, coop) name,
+  LEPTON_GEMM_WGMMA_KERNELS(LEPTON_WG_ENUM)
+#undef LEPTON_WG_ENUM
+};
+
+struct WgKernelInfo {
+  const char* name;
+  int bm, bn, bk, cluster_m, cluster_n;
+  bool cooperative;
+};
+
+// constexpr so that a wgmma TU takes its template arguments from here, not from a second list.
+inline constexpr WgKernelInfo kWgKernels[] = {
+#define LEPTON_WG_INFO(name, bm, bn, bk, cm, cn, coop) {#name, bm, bn, bk, cm, cn, coop != 0},
+    LEPTON_GEMM_WGMMA_KERNELS(LEPTON_WG_INFO)
+#undef LEPTON_WG_INFO
+};
+
 enum class Tile : int {
 #define LEPTON_TILE_ENUM(name, bm, bn, wm, wn, st) name,
   LEPTON_GEMM_CUDA_TILES(LEPTON_TILE_ENUM)
@@ -44,14 +80,30 @@ struct TileInfo {
 
 struct GemmCudaConfig {
   int id;
-  Tile tile;
-  int split_k;      // 1, 2 or 4
+  Engine engine;
+  int kernel;       // a Tile (mma_s8) or WgKernel (wgmma_s8) index
+  int split_k;      // 1, 2 or 4 (wgmma_s8: 1)
   int cta_cap_div;  // 0: no cap; d: at most max(1, sm_count / d) CTAs (persistent grid)
+  Tile tile() const { return static_cast<Tile>(kernel); }
+  WgKernel wg() const { return static_cast<WgKernel>(kernel); }
 };
 
 const TileInfo& tile_info(Tile t);
+const WgKernelInfo& wg_info(WgKernel k);
+// The kernel's printable name (a tile or wgmma kernel name of the lists above).
+const char* kernel_name(const GemmCudaConfig& c);
 // Whether tile `t`'s translation unit was compiled into this build (it registers itself).
 bool tile_built(Tile t);
+// Whether wgmma kernel `k` was compiled for `out_dtype` (args.hpp OutDtype) in this build.
+bool wg_built(WgKernel k, int out_dtype);
+// Whether the config's kernel is in this build (wgmma: for at least the int32 output).
+bool config_built(const GemmCudaConfig& c);
+// Why the wgmma kernels a config names are not in this build ("was left out by ...", "is not in
+// this build: the CUTLASS headers were not found ..."), for error messages.
+std::string wgmma_build_note();
+// How this build treated the wgmma kernels: "built" (those LEPTON_CUDA_CONFIGS asks for),
+// "no-cutlass" (headers not found) or "no-sm90a" (90a not among the architectures).
+const char* wgmma_status();
 // "all" or "minimal": the LEPTON_CUDA_CONFIGS this module was built with.
 const char* configs_build();
 const std::vector<GemmCudaConfig>& config_table();

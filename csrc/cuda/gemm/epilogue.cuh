@@ -1,7 +1,7 @@
 // The fused epilogue, shared by the GEMM kernel (split_k == 1) and the split-K reduce kernel:
 // int32 accumulator → exact int32 store, or float acc·a_scale[m]·b_scale[n] + bias[n] →
-// activation → float32 / float16 / bfloat16 store. Modes are run-time (uniform branches), so
-// one kernel instantiation serves every epilogue.
+// activation → float32 / float16 / bfloat16 / requantized int8 store. Modes are run-time
+// (uniform branches), so one kernel instantiation serves every epilogue.
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -19,12 +19,26 @@ __device__ __forceinline__ float activate(float v, int activation) {
   }
 }
 
+// acc·a_scale·b_scale + bias, then the activation: one rounding order for every kernel (the
+// mma.sync tiles, the split-K reduce and the wgmma EVT node), so configs agree bit for bit.
+__device__ __forceinline__ float scale_bias_activate(float acc, float a_scale, float b_scale,
+                                                     float bias, int activation) {
+  return activate(__fmaf_rn(__fmul_rn(acc, a_scale), b_scale, bias),
+                  activation);
+}
+
 __device__ __forceinline__ float epilogue_value(const GemmArgs& p, int row, int col, int acc) {
-  float v = static_cast<float>(acc);
-  if (p.a_scale != nullptr) v *= p.a_scale[row];
-  if (p.b_scale != nullptr) v *= p.b_scale[col];
-  if (p.bias != nullptr) v += p.bias[col];
-  return activate(v, p.activation);
+  return scale_bias_activate(static_cast<float>(acc), p.a_scale != nullptr ? p.a_scale[row] : 1.0f,
+                             p.b_scale != nullptr ? p.b_scale[col] : 1.0f,
+                             p.bias != nullptr ? p.bias[col] : 0.0f, p.activation);
+}
+
+// The int8 output: v / out_scale rounded half to even and clipped to ±127 (the symmetric range
+// ops.quantize uses, so the result feeds the next int8 GEMM); NaN → 0.
+__device__ __forceinline__ signed char requantize(float v, float out_scale) {
+  const float q = rintf(__fdiv_rn(v, out_scale));
+  if (q != q) return 0;
+  return static_cast<signed char>(fminf(fmaxf(q, -127.0f), 127.0f));
 }
 
 // Writes out[row, col] (caller checked row < M, col < N).
@@ -38,6 +52,7 @@ __device__ __forceinline__ void store_one(const GemmArgs& p, int row, int col, i
   switch (p.out_dtype) {
     case kOutFloat16: static_cast<__half*>(p.out)[i] = __float2half_rn(v); break;
     case kOutBFloat16: static_cast<__nv_bfloat16*>(p.out)[i] = __float2bfloat16_rn(v); break;
+    case kOutInt8: static_cast<signed char*>(p.out)[i] = requantize(v, p.out_scale); break;
     default: static_cast<float*>(p.out)[i] = v; break;
   }
 }
@@ -62,6 +77,10 @@ __device__ __forceinline__ void store_pair(const GemmArgs& p, int row, int col, 
       case kOutBFloat16:
         reinterpret_cast<__nv_bfloat162*>(static_cast<__nv_bfloat16*>(p.out) + i)[0] =
             __floats2bfloat162_rn(v0, v1);
+        break;
+      case kOutInt8:
+        reinterpret_cast<char2*>(static_cast<signed char*>(p.out) + i)[0] =
+            make_char2(requantize(v0, p.out_scale), requantize(v1, p.out_scale));
         break;
       default:
         reinterpret_cast<float2*>(static_cast<float*>(p.out) + i)[0] = make_float2(v0, v1);

@@ -6,10 +6,12 @@ Kernel needs, met here (copies are made by the input's library and documented on
   non-contiguous along K, misaligned, or whose K is not a multiple of 16 is copied into a
   zero-padded (rows, ⌈K/16⌉·16) array: the zero columns add nothing to the products, so any K
   works. Row-strided views with aligned rows are used in place.
-- scales and bias as contiguous float32 device vectors (converted by the library if needed).
+- scales and bias as contiguous, 16-byte aligned float32 device vectors (converted or copied by
+  the library if needed: the sm_90a kernels read b_scale and bias with 16-byte vector loads).
   They are not checked for NaN/Inf on the device (that would cost a host synchronisation):
   non-finite values propagate into the output.
-- split-K configs get their int32 workspace allocated here, by the input's library.
+- split-K configs and CUTLASS's tile scheduler get their workspace allocated here, by the
+  input's library (C++ never allocates device memory).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from lepton import _cuda_arrays as ca
 from lepton._tuned import tuned_config
 from lepton._validate import choice
 
-OUT_CODES = {"int32": 0, "float32": 1, "float16": 2, "bfloat16": 3}
+OUT_CODES = {"int32": 0, "float32": 1, "float16": 2, "bfloat16": 3, "int8": 4}
 ACT_CODES = {None: 0, "relu": 1, "gelu": 2, "sigmoid": 3}
 _ALIGN = 16  # bytes: cp.async 16-byte copies
 _REAL = ("int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64")
@@ -70,7 +72,8 @@ def device_vector(d: ca.DeviceArray | None, name: str, length: int) -> ca.Device
     if d.shape[0] != length:
         msg = f"{name}: expected length {length}, got {d.shape[0]}"
         raise ValueError(msg)
-    return ca.contiguous(d, "float32")
+    v = ca.contiguous(d, "float32")
+    return v if v.ptr % _ALIGN == 0 else ca.copy(v)
 
 
 @functools.cache
@@ -79,7 +82,9 @@ def built_config_ids() -> frozenset[int]:
     return frozenset(c["id"] for c in _core.gemm_cuda_configs() if c["built"])
 
 
-def resolve_config(config: Any, m: int, n: int, k: int, device: int) -> int:
+def resolve_config(
+    config: Any, m: int, n: int, k: int, device: int, out_dtype: str = "int32"
+) -> int:
     """The caller's config, the tuning cache's, or the heuristic's; checked for the shape.
 
     A cached id whose kernel this build left out (a cache tuned on a full build) falls back to
@@ -95,7 +100,7 @@ def resolve_config(config: Any, m: int, n: int, k: int, device: int) -> int:
     elif config < 0:
         msg = f"config: unknown int8_gemm_cuda config id {config}; ids are >= 0"
         raise ValueError(msg)
-    return int(_core.gemm_cuda_resolve_config(int(config), m, n, k, device))
+    return int(_core.gemm_cuda_resolve_config(int(config), m, n, k, OUT_CODES[out_dtype], device))
 
 
 def _ptr(d: ca.DeviceArray | None) -> int:
@@ -113,30 +118,37 @@ def launch_gemm(
     out_dtype: str,
     config: Any,
     k: int | None = None,
+    out_scale: float | None = None,
 ) -> Any:
     """Run the GEMM on operands already in kernel layout (``k_major``); returns the output.
 
     ``k`` is the logical K for the config lookup (the operands' may be padded).
     """
     m, n, k_padded = a.shape[0], b.shape[0], a.shape[1]
-    cfg = resolve_config(config, m, n, k if k is not None else k_padded, a.device)
+    cfg = resolve_config(config, m, n, k if k is not None else k_padded, a.device, out_dtype)
     stream = ca.stream_of(a)
     inputs = [x for x in (a, b, a_scale, b_scale, bias) if x is not None]
     ca.order_after_producers(stream, inputs)
     out = ca.describe(ca.empty(a, (m, n), out_dtype), "out")
-    ws_elems = int(_core.gemm_cuda_workspace_elems(cfg, m, n))
+    code = OUT_CODES[out_dtype]
+    ws_elems = int(_core.gemm_cuda_workspace_elems(cfg, m, n, k_padded, code, a.device))
     ws = ca.describe(ca.empty(a, (ws_elems,), "int32"), "workspace") if ws_elems else None
     _core.int8_gemm_cuda(
         a.ptr, a.strides[0] if m > 1 else k_padded, b.ptr, b.strides[0] if n > 1 else k_padded,
-        m, n, k_padded, out.ptr, OUT_CODES[out_dtype],
-        _ptr(a_scale), _ptr(b_scale), _ptr(bias), ACT_CODES[activation],
+        m, n, k_padded, out.ptr, code, _ptr(a_scale), _ptr(b_scale), _ptr(bias),
+        ACT_CODES[activation], 1.0 if out_scale is None else out_scale,
         _ptr(ws), ws_elems, cfg, a.device, stream,
     )  # fmt: skip
     return out.obj
 
 
 def int8_gemm(
-    args: dict[str, Any], activation: str | None, out_dtype: Any, config: Any, max_k: int
+    args: dict[str, Any],
+    activation: str | None,
+    out_dtype: Any,
+    config: Any,
+    max_k: int,
+    out_scale: float | None = None,
 ) -> Any:
     """The CUDA path of ``ops.int8_gemm``; ``args`` maps a, b, a_scale, b_scale, bias."""
     d = ca.describe_all(args)  # a host+device mix is an error in every build
@@ -156,23 +168,33 @@ def int8_gemm(
     b_scale = device_vector(d.get("b_scale"), "b_scale", n)
     bias = device_vector(d.get("bias"), "bias", n)
     epilogue = any(v is not None for v in (a_scale, b_scale, bias)) or activation is not None
-    out = out_dtype_for(out_dtype, epilogue)
+    out = out_dtype_for(out_dtype, epilogue, out_scale)
     a_op, _ = k_major(a, "a")
     b_op, _ = k_major(b, "b")
     return launch_gemm(
         a_op, b_op, a_scale=a_scale, b_scale=b_scale, bias=bias, activation=activation,
-        out_dtype=out, config=config, k=k,
+        out_dtype=out, config=config, k=k, out_scale=out_scale,
     )  # fmt: skip
 
 
-def out_dtype_for(out_dtype: Any, epilogue: bool) -> str:
-    if out_dtype is None:
-        return "float32" if epilogue else "int32"
-    name = choice(dtype_name(out_dtype), "out_dtype", tuple(OUT_CODES))
+def out_dtype_for(out_dtype: Any, epilogue: bool, out_scale: float | None = None) -> str:
+    """The output dtype's name, checked against the epilogue and ``out_scale``.
+
+    ``out_scale`` itself (positive, finite) is checked by ``ops.int8_gemm`` for both devices;
+    here only whether it belongs to the dtype.
+    """
+    name = ("float32" if epilogue else "int32") if out_dtype is None else dtype_name(out_dtype)
+    choice(name, "out_dtype", tuple(OUT_CODES))
     if name == "int32" and epilogue:
         msg = (
             "out_dtype: int32 output is the exact accumulator; scales, bias and activation "
-            "need float32, float16 or bfloat16"
+            "need float32, float16, bfloat16 or int8"
+        )
+        raise ValueError(msg)
+    if (name == "int8") != (out_scale is not None):
+        msg = (
+            "out_scale: required with out_dtype='int8' (the output's quantization step) "
+            f"and only then; got out_dtype={name!r}, out_scale={out_scale!r}"
         )
         raise ValueError(msg)
     return name

@@ -92,11 +92,11 @@ def _gemm_case(torch: Any, n: int, gen: Any) -> Case:
 def _config_spread_case(torch: Any, m: int, n: int, k: int, gen: Any) -> Case:
     a, b = _int8(torch, (m, k), gen), _int8(torch, (n, k), gen)
     sync = torch.cuda.synchronize
-    default = int(_core.gemm_cuda_resolve_config(-1, m, n, k, 0))
+    default = int(_core.gemm_cuda_resolve_config(-1, m, n, k, 0, 0))  # int32 out, device 0
     impls, skipped = [], {}
     for cfg in config_table("int8_gemm_cuda"):
         try:
-            _core.gemm_cuda_resolve_config(cfg["id"], m, n, k, 0)
+            _core.gemm_cuda_resolve_config(cfg["id"], m, n, k, 0, 0)
         except ValueError as exc:
             skipped[f"config {cfg['id']}"] = str(exc)
             continue
