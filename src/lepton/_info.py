@@ -36,6 +36,8 @@ def collect() -> dict[str, Any]:
         "openmp": bool(_core.have_openmp),
         "cuda_compiled": bool(getattr(_core, "cuda_compiled", False)),
         "cuda_architectures": getattr(_core, "cuda_architectures", ""),
+        "cuda_kernels": getattr(_core, "cuda_configs_build", ""),  # all | minimal
+        "cuda_wgmma": getattr(_core, "cuda_wgmma_build", ""),  # built | no-cutlass | no-sm90a
         "gpus": _gpus(),
         "meters": _meters(),
     }
