@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 
-
 @dataclass(frozen=True)
 class Problem:
     """Inputs built for one shape: ``run(config_id)`` is one call of the op on them."""
