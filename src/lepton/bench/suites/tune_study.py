@@ -215,6 +215,9 @@ def run_study(
         if idle is None
         else {"watts": idle.avg_watts, "seconds": idle.seconds, "gap": idle.gap},
         "gap_warnings": len(gap_warnings),
+        "other_warnings": [
+            str(w.message) for w in caught if not issubclass(w.category, MeasurementWarning)
+        ],
         "first_gap_warning": gap_warnings[0] if gap_warnings else None,
         "shapes": [summarise_shape(shape, results) for shape, results in raw.items()],
     }
