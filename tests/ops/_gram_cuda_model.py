@@ -93,7 +93,8 @@ def _column_sums(flat, n, d, rs, cs, p, col_major):
             for cl in range(cols_per_block):
                 col = bx * cols_per_block + cl
                 if col < d:
-                    part[by * d + col] = sum(partial[la * cols_per_block + cl] for la in range(lanes))
+                    lane_sums = (partial[la * cols_per_block + cl] for la in range(lanes))
+                    part[by * d + col] = sum(lane_sums)
     return part
 
 

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
+import _gram_cuda_model as model
 import numpy as np
 import pytest
 
 from lepton import _core
 from lepton.ops.pca import gram_reference
-
-import _gram_cuda_model as model
 
 
 @pytest.mark.parametrize("nb", [1, 2, 3, 7, 32])

@@ -235,5 +235,5 @@ def inverse_transform(est: Any, X: Any) -> Any:
     dtype = dev.dtype_name(x)
     components = est.components_
     if est.whiten:
-        components = (est.explained_variance_ ** 0.5).reshape(-1, 1) * components
+        components = (est.explained_variance_**0.5).reshape(-1, 1) * components
     return x @ dev.astype(components, dtype) + dev.astype(est.mean_, dtype)

@@ -114,7 +114,7 @@ def merge_gram(a: GramStats, b: GramStats) -> GramStats:
     """Statistics of the union of two row sets (Chan et al.'s parallel update, exact)."""
     if is_cuda(a.mean) != is_cuda(b.mean):
         where = ("device", "host") if is_cuda(a.mean) else ("host", "device")
-        msg = f"b: statistics on the {where[1]} while a's are on the {where[0]}; merge like with like"
+        msg = f"b: statistics on the {where[1]} while a's are on the {where[0]}; merge like ones"
         raise TypeError(msg)
     if tuple(a.mean.shape) != tuple(b.mean.shape):
         msg = f"b: expected {a.mean.shape[0]} columns like a, got {b.mean.shape[0]}"
