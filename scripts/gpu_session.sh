@@ -1,28 +1,125 @@
 #!/usr/bin/env bash
-# The one GPU run a session makes on the device machine (see README "Develop"): build once, run the
-# GPU tests, compute-sanitizer on every CUDA kernel family, the GPU bench; everything lands in $OUT.
-#   run(command="bash scripts/gpu_session.sh", timeout_s=600)
-# Set LEPTON_GPU_STEPS to a subset of "build tests sanitize bench" to do less, and
-# LEPTON_GPU_BENCH to the suites to run (default: gemm, whose "full" size holds the GPU cases).
+# The GPU session's routine on the device machine, in named phases that each fit one 10-minute
+# device call (README "Develop" lists the calls). Everything a phase writes lands under
+# /tmp/lepton-gpu/<phase>/ (kept while the machine stays warm); at the end of each call $OUT gets
+# summary.md, results-<phases>.tar.gz (every log and JSON of this call) and the reports
+# (*.md, *.png) — at most 8 files, the device tool's limit.
+#
+#   LEPTON_GPU_STEPS=build,tests,sanitize   bash scripts/gpu_session.sh   (~6 min)
+#   LEPTON_GPU_STEPS=tune-study             bash scripts/gpu_session.sh   (~7 min)
+#   LEPTON_GPU_STEPS=bench-gemm,bench-other bash scripts/gpu_session.sh   (~6 min)
+#
+# Phases: build, tests, sanitize, bench-gemm, tune-study, bench-inference, pipeline;
+# bench-other = bench-inference,pipeline; all = every phase (more than one call's 10 minutes).
+# The build runs once per warm machine: it is skipped when the installed build matches the
+# sources (hash in /tmp/lepton-gpu/built.sha1). Wheels in .whl/ (carried: carry=[".whl"]) are
+# installed into /tmp/site first, which every phase then puts on PYTHONPATH; a lepton-kernels
+# wheel among them replaces the source build. Per-phase limits: LEPTON_GPU_TIMEOUT_<PHASE>.
 set -uo pipefail
 OUT="${OUT:-/tmp/lepton-out}"
-mkdir -p "$OUT"
-steps="${LEPTON_GPU_STEPS:-build tests sanitize bench}"
+WORK=/tmp/lepton-gpu
+mkdir -p "$OUT" "$WORK"
 export PYTHONUNBUFFERED=1 LEPTON_CUDA=ON LEPTON_CUDA_ARCHITECTURES="${LEPTON_CUDA_ARCHITECTURES:-90a-real}"
-export LEPTON_CUDA_CONFIGS=all  # every config id must run here (tests, sanitizer, bench spread)
-nvidia-smi --query-gpu=name,driver_version,power.limit,clocks.max.sm --format=csv > "$OUT/gpu.txt" 2>&1
+export LEPTON_CUDA_CONFIGS="${LEPTON_CUDA_CONFIGS:-all}"  # every config id runs here
+[[ -d /tmp/site ]] && export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
 
-if [[ $steps == *build* ]]; then
-  { time python3 -m pip install --no-build-isolation --no-deps . ; } > "$OUT/build.log" 2>&1 \
-    || { tail -50 "$OUT/build.log"; exit 1; }
-  grep -E "real|C7510" "$OUT/build.log" | tail -3
-fi
-if [[ $steps == *tests* ]]; then
-  (cd /tmp && python3 -m pytest "$OLDPWD/tests" -m gpu -q -p no:cacheprovider) 2>&1 | tee "$OUT/gpu-tests.log" | tail -15
-fi
-if [[ $steps == *sanitize* ]]; then
-  bash scripts/sanitize.sh 2>&1 | tee "$OUT/sanitizer.log" | tail -15
-fi
-if [[ $steps == *bench* ]]; then
-  python3 -m bench ${LEPTON_GPU_BENCH:-gemm} --size full --out "$OUT" --no-plot 2>&1 | tee "$OUT/bench.md" | tail -40
-fi
+steps="${LEPTON_GPU_STEPS:-build,tests,sanitize}"
+steps="${steps//bench-other/bench-inference,pipeline}"
+[[ $steps == all ]] && steps="build,tests,sanitize,bench-gemm,tune-study,bench-inference,pipeline"
+IFS=', ' read -r -a phases <<< "$steps"
+known=" build tests sanitize bench-gemm tune-study bench-inference pipeline "
+for p in "${phases[@]}"; do
+  [[ $known == *" $p "* ]] || { echo "unknown phase '$p'; phases:$known"; exit 2; }
+done
+
+declare -A LIMIT=([build]=480 [tests]=240 [sanitize]=240 [bench-gemm]=330 [tune-study]=540
+                  [bench-inference]=200 [pipeline]=300)
+SUMMARY="$OUT/summary.md"
+echo "# gpu_session: ${phases[*]}" > "$SUMMARY"
+nvidia-smi --query-gpu=name,driver_version,power.limit,clocks.max.sm,temperature.gpu \
+  --format=csv >> "$SUMMARY" 2>&1
+
+source_hash() {
+  find csrc src CMakeLists.txt pyproject.toml -type f -print0 | sort -z | xargs -0 sha1sum \
+    | sha1sum | cut -d' ' -f1
+  echo "$LEPTON_CUDA_ARCHITECTURES $LEPTON_CUDA_CONFIGS"
+}
+
+require_build() {
+  python3 -c "import lepton._core as c; raise SystemExit(0 if c.cuda_compiled else 1)" \
+    2>/dev/null || { echo "lepton with CUDA is not installed: run the build phase first"; return 1; }
+}
+
+phase_build() {
+  if [[ -d .whl ]] && compgen -G ".whl/*.whl" > /dev/null; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+      --target /tmp/site .whl/*.whl || return 1
+    export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
+    if compgen -G ".whl/lepton_kernels-*.whl" > /dev/null; then
+      echo "lepton-kernels wheel from .whl/ installed into /tmp/site: no source build"
+      require_build
+      return
+    fi
+  fi
+  local want; want="$(source_hash)"
+  if [[ -f $WORK/built.sha1 && "$(cat "$WORK/built.sha1")" == "$want" ]] && require_build; then
+    echo "build: sources unchanged since the last build on this machine, skipped"
+    return 0
+  fi
+  # build/{wheel_tag} (pyproject) persists in the tree while the machine is warm: incremental
+  python3 -m pip install --no-build-isolation --no-deps . || return 1
+  require_build && echo "$want" > "$WORK/built.sha1"
+  echo "C7510 (wgmma serialisation) warnings: $(grep -c C7510 "$dir/log")"
+}
+
+phase_tests() {
+  require_build || return 1
+  (cd /tmp && python3 -m pytest "$OLDPWD/tests" -m gpu -q -p no:cacheprovider -rs)
+}
+
+phase_sanitize() { require_build && bash scripts/sanitize.sh; }
+
+bench() {  # bench SUITE [extra args]: full size, GPU-length windows, results in the phase dir
+  local suite=$1; shift
+  require_build || return 1
+  python3 -m bench "$suite" --size full --out "$dir" "$@" | tee "$dir/bench-$suite.md"
+}
+
+phase_bench_gemm() { bench gemm --rounds 3 --min-window 1.0 --settle 0.1; }
+phase_tune_study() { bench tune_study; }
+phase_bench_inference() { bench inference --rounds 3 --min-window 1.0 --settle 0.1; }
+phase_pipeline() { bench pipeline; }
+
+status=0
+for p in "${phases[@]}"; do
+  dir="$WORK/$p"
+  rm -rf "$dir" && mkdir -p "$dir"
+  start=$SECONDS
+  # a function cannot be run by `timeout`: run the phase in a child bash that has them all
+  export -f phase_build phase_tests phase_sanitize bench phase_bench_gemm phase_tune_study \
+    phase_bench_inference phase_pipeline require_build source_hash
+  export WORK dir
+  timeout --signal=TERM --kill-after=15 "${LIMIT[$p]}" bash -c "phase_${p//-/_}" > "$dir/log" 2>&1
+  rc=$?
+  elapsed=$((SECONDS - start))
+  (( rc == 124 )) && note="TIMED OUT after ${LIMIT[$p]} s" || note="exit $rc"
+  (( rc != 0 )) && status=1
+  { echo; echo "## $p: $note, ${elapsed} s"; echo '```'; tail -25 "$dir/log"; echo '```'; } \
+    >> "$SUMMARY"
+  echo "== $p: $note, ${elapsed} s"
+  [[ $p == build && $rc != 0 ]] && break  # nothing else can run
+done
+
+# What comes back: summary, one archive of this call's phase folders, the reports (≤ 8 files).
+names=("${phases[@]}")
+tar czf "$OUT/results-$(IFS=_; echo "${names[*]}").tar.gz" -C "$WORK" "${names[@]}" 2>/dev/null
+copied=0
+for f in "${names[@]/#/$WORK/}"; do
+  for r in "$f"/*.md "$f"/*.png; do
+    [[ -f $r ]] || continue
+    (( copied < 6 )) || break 2
+    cp "$r" "$OUT/$(basename "$(dirname "$r")")-$(basename "$r")" && copied=$((copied + 1))
+  done
+done
+grep -E '^## ' "$SUMMARY"
+exit $status

@@ -119,6 +119,29 @@ def linear_int8() -> None:
     assert (out >= 0).all()
 
 
+def pca_gram() -> None:
+    """Every centred-Gram kernel: both dtypes, row- and column-major (tails in rows and tiles)."""
+    from lepton.ops.pca import gram_reference
+
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal((301, 70)) + 5).astype(np.float32)
+    ref = gram_reference(x)
+    for dtype in (np.float32, np.float64):
+        dx = to_device(x.astype(dtype))
+        for arr in (dx, dx.T.contiguous().T if LIB == "torch" else dx.T.copy().T):
+            stats = ops.gram(arr)
+            assert np.abs(to_host(stats.gram) - ref.gram).max() <= 1e-4 * np.abs(ref.gram).max()
+
+
+def pca_fit() -> None:
+    from lepton.estimators import PCA
+
+    x = np.random.default_rng(5).standard_normal((200, 40)).astype(np.float32)
+    for solver in ("covariance", "randomized"):
+        z = PCA(4, solver=solver, random_state=0).fit_transform(to_device(x))
+        assert to_host(z).shape == (200, 4)
+
+
 CASES = [
     probe,
     int8_gemm_every_kernel,
@@ -126,6 +149,8 @@ CASES = [
     int8_gemm_wgmma_epilogue_and_int8_output,
     quantize_dequantize,
     linear_int8,
+    pca_gram,
+    pca_fit,
 ]
 
 if __name__ == "__main__":

@@ -7,4 +7,7 @@ PYBIND11_MODULE(_core, m) {
   lepton::register_preprocess(m);
   lepton::register_pca(m);
   lepton::register_cuda(m);
+#if defined(LEPTON_HAVE_CUDA)
+  lepton::register_pca_cuda(m);
+#endif
 }

@@ -6,6 +6,8 @@ list(APPEND LEPTON_SOURCES
   csrc/cuda/gemm/config.cpp
   csrc/cuda/gemm/gemm_cuda.cu
   csrc/cuda/quant/quant_cuda.cu
+  csrc/cuda/pca/gram_cuda.cu
+  csrc/bindings/bind_pca_cuda.cpp
   csrc/bindings/bind_cuda.cpp
 )
 

@@ -73,3 +73,17 @@ def test_report_outputs(tmp_path):
     assert "skipped: not installed" in text
     path = report.write_json(tmp_path, "fake", [out], {"cpu": "x"})
     assert json.loads(path.read_text())["cases"][0]["case"] == "fake 8x8"
+
+
+def test_cases_with_rows_also_report_per_million_rows():
+    from lepton.bench.case import Case, Impl
+    from lepton.bench.report import markdown
+    from lepton.bench.runner import run_case
+
+    case = Case("s", "rows case", {}, [Impl("lepton", lambda: None, is_lepton=True)], rows=4096)
+    result = run_case(case, rounds=3, min_window_s=0.001, settle_s=0.0)
+    row = result["results"]["lepton"]
+    assert result["rows"] == 4096
+    assert row["seconds_per_1m_rows"] == row["seconds_median"] * 1e6 / 4096
+    assert row["joules_per_1m_rows"] is None
+    assert "rows case, per 1M rows: lepton" in markdown([result], "none")

@@ -152,3 +152,18 @@ def test_on_the_gpu():
     result = run("synthetic", rows=20_000, cols=32, device="cuda", search=False)
     assert result.device == "cuda:0"
     assert result.metrics["accuracy"] > 0.75
+
+
+def test_an_estimator_that_moves_device_data_to_the_host_is_refused():
+    from lepton.pipeline.run import _check_kept_in_place
+
+    class FakeDeviceArray:  # what placement() reads: a CUDA array interface
+        __cuda_array_interface__ = {  # noqa: RUF012
+            "shape": (4, 2), "typestr": "<f4", "data": (0, False), "version": 3, "strides": None
+        }  # fmt: skip
+
+    host = np.zeros((4, 2), np.float32)
+    before = {"train": (FakeDeviceArray(), None)}
+    with pytest.raises(TypeError, match=r"PCA\.transform returned the train split on cpu"):
+        _check_kept_in_place(before, {"train": (host, None)}, "PCA")
+    _check_kept_in_place({"train": (host, None)}, {"train": (host.copy(), None)}, "PCA")

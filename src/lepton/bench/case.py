@@ -30,4 +30,5 @@ class Case:
     work_bytes: float | None = None  # bytes a call must move at least (for GB/s)
     device: str = "cpu"  # "cpu" or "cuda:N": picks the energy meter
     notes: str = ""
+    rows: int | None = None  # data rows per call: results also per 1M rows (inference)
     skipped: dict[str, str] = field(default_factory=dict)  # peer name -> why it did not run

@@ -42,8 +42,24 @@ def markdown(cases: list[dict[str, Any]], meter: str) -> str:
             lines.append(f"| {case['case']} | {peer} | skipped: {why} | | | | |")
     lines.append("")
     lines.extend(f"- {case['case']}: {case['notes']}" for case in cases if case["notes"])
+    lines.extend(_per_million_rows(cases))
     lines.append(f"'vs lepton' = peer time ÷ lepton time (> 1: lepton is faster). Meter: {meter}.")
     return "\n".join(lines)
+
+
+def _per_million_rows(cases: list[dict[str, Any]]) -> list[str]:
+    """'per 1M rows' lines for cases that say how many rows a call handles."""
+    lines = []
+    for case in cases:
+        if not case.get("rows"):
+            continue
+        parts = []
+        for name, row in case["results"].items():
+            joules = row.get("joules_per_1m_rows")
+            energy = "no meter" if joules is None else f"{joules:.4g} J"
+            parts.append(f"{name} {_fmt_time(row['seconds_per_1m_rows'])}, {energy}")
+        lines.append(f"- {case['case']}, per 1M rows: " + "; ".join(parts))
+    return lines
 
 
 def write_json(

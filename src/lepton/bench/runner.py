@@ -88,6 +88,12 @@ def _summary(case: Case, seconds: list[float], joules: list[float]) -> dict[str,
         row["gb_per_s"] = case.work_bytes / median / 1e9
     if row["joules_median"]:
         row["avg_watts"] = row["joules_median"] / median
+    if case.rows:
+        per_million = 1e6 / case.rows
+        row["seconds_per_1m_rows"] = median * per_million
+        row["joules_per_1m_rows"] = (
+            row["joules_median"] * per_million if row["joules_median"] else None
+        )
     return row
 
 
@@ -134,6 +140,7 @@ def run_case(
         "device": case.device,
         "work_ops": case.work_ops,
         "work_bytes": case.work_bytes,
+        "rows": case.rows,
         "notes": case.notes,
         "skipped": case.skipped,
         "results": results,

@@ -18,6 +18,8 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from lepton._cuda_arrays import is_cuda
+from lepton.estimators import _pca_gpu
 from lepton.ops.pca import (
     GramStats,
     centred_matmul,
@@ -126,12 +128,18 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     # -- public API -----------------------------------------------------------------------------
 
     def fit(self, X: Any, y: Any = None) -> PCA:
-        """Fit the model on X (n_samples, n_features)."""
-        self._fit(X)
+        """Fit the model on X (n_samples, n_features); numpy, cupy or torch CUDA."""
+        if is_cuda(X):
+            _pca_gpu.fit(self, X)
+        else:
+            self._fit(X)
         return self
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
         """Fit on X and return its projection (n_samples, n_components_)."""
+        if is_cuda(X):
+            _pca_gpu.fit(self, X)
+            return _pca_gpu.transform(self, X)
         return self._project(self._fit(X))
 
     def partial_fit(self, X: Any, y: Any = None) -> PCA:
@@ -150,6 +158,9 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 "no Gram statistics to extend; refit it with solver='covariance'"
             )
             raise ValueError(msg)
+        if is_cuda(X) or (not first and _pca_gpu.fitted_place(self) is not None):
+            _pca_gpu.partial_fit(self, X, first)
+            return self
         X = self._validate(X, reset=first)
         stats = gram_checked(X, "X")
         if not first:
@@ -160,11 +171,15 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def transform(self, X: Any) -> np.ndarray:
         """Project X on the components: ``(X − mean_) @ components_ᵀ`` (whitened if asked)."""
         check_is_fitted(self)
+        if is_cuda(X) or _pca_gpu.fitted_place(self) is not None:
+            return _pca_gpu.transform(self, X)
         return self._project(self._validate(X, reset=False))
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Map projections (n_samples, n_components_) back to the feature space."""
         check_is_fitted(self)
+        if is_cuda(X) or _pca_gpu.fitted_place(self) is not None:
+            return _pca_gpu.inverse_transform(self, X)
         X = check_array(X, dtype=_FLOAT_DTYPES, input_name="X")
         if X.shape[1] != self.n_components_:
             msg = f"X: expected {self.n_components_} columns (n_components_), got {X.shape[1]}"
@@ -281,6 +296,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.n_components_ = int(k)
         self.n_samples_ = int(n)
         self.solver_ = solver
+        self._device = None  # (library, device index) once the device path moves the arrays
 
     def _final_components(self, variances: np.ndarray, total: float, n: int, d: int) -> int:
         k = self.n_components

@@ -21,7 +21,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from lepton import _core
+from lepton._cuda_arrays import is_cuda
 from lepton._validate import choice, host_array
+from lepton.ops import _pca_cuda
+from lepton.ops._gemm_cuda import require_cuda_build
 
 _FLOATS = (np.float32, np.float64)
 # Bytes per centred row block of centred_matmul: it stays in the last-level cache while BLAS
@@ -85,7 +88,17 @@ def gram(x: Any, *, accumulate: str = "float64") -> GramStats:
     precision — for float32 about twice as fast, with entries accurate to ~1e-7 of the largest
     (enough for the leading eigenvalues, not for those far below them).
     Raises ``ValueError`` if ``x`` holds NaN or inf.
+
+    CUDA arrays (cupy, torch CUDA tensors; row- or column-major, strided rows or columns) run
+    the fused CUDA kernel (csrc/cuda/pca): ``mean`` and ``gram`` are then float64 arrays of the
+    input's library **on its device**, ready for ``cupy.linalg.eigh`` / ``torch.linalg.eigh``
+    (``merge_gram`` combines them like host ones). The kernel sums the products of the centred
+    values in the input's precision for at most 128 rows, then in float64, whatever
+    ``accumulate`` says.
     """
+    if is_cuda(x):
+        require_cuda_build("x")
+        return _pca_cuda.gram(x, accumulate=accumulate)
     return gram_checked(_matrix(x, "x"), "x", accumulate)
 
 
@@ -99,7 +112,11 @@ def gram_reference(x: Any) -> GramStats:
 
 def merge_gram(a: GramStats, b: GramStats) -> GramStats:
     """Statistics of the union of two row sets (Chan et al.'s parallel update, exact)."""
-    if a.mean.shape != b.mean.shape:
+    if is_cuda(a.mean) != is_cuda(b.mean):
+        where = ("device", "host") if is_cuda(a.mean) else ("host", "device")
+        msg = f"b: statistics on the {where[1]} while a's are on the {where[0]}; merge like ones"
+        raise TypeError(msg)
+    if tuple(a.mean.shape) != tuple(b.mean.shape):
         msg = f"b: expected {a.mean.shape[0]} columns like a, got {b.mean.shape[0]}"
         raise ValueError(msg)
     if a.n == 0:
@@ -109,7 +126,8 @@ def merge_gram(a: GramStats, b: GramStats) -> GramStats:
     n = a.n + b.n
     delta = b.mean - a.mean
     mean = a.mean + delta * (b.n / n)
-    gram = a.gram + b.gram + np.outer(delta, delta) * (a.n * b.n / n)  # exactly symmetric
+    # delta[:, None] * delta[None, :] is exactly symmetric, and numpy, cupy and torch spell it alike
+    gram = a.gram + b.gram + (delta[:, None] * delta[None, :]) * (a.n * b.n / n)
     return GramStats(n, mean, gram)
 
 

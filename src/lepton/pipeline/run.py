@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from lepton import _validate
+from lepton._dispatch import placement
 from lepton.inference.arrays import to_host
 from lepton.pipeline.data import Dataset, load
 from lepton.pipeline.metrics import evaluate
@@ -197,7 +198,22 @@ def _split(data: Dataset, test: float, val: float, seed: int, device: str) -> Sp
 
 def _fit_transform(estimator: Any, splits: Splits) -> Splits:
     estimator.fit(splits["train"][0])
-    return {name: (estimator.transform(X), y) for name, (X, y) in splits.items()}
+    out = {name: (estimator.transform(X), y) for name, (X, y) in splits.items()}
+    _check_kept_in_place(splits, out, type(estimator).__name__)
+    return out
+
+
+def _check_kept_in_place(before: Splits, after: Splits, what: str) -> None:
+    """Device data must stay on its device: an estimator returning host arrays for device input
+    would hide a copy (and its joules) inside a step, so the pipeline refuses it."""
+    for name, (X, _) in before.items():
+        was, now = placement(X), placement(after[name][0])
+        if was.device != now.device:
+            msg = (
+                f"{what}.transform returned the {name} split on {now.device} for input on "
+                f"{was.device}; the pipeline keeps data where it is (no silent copies)"
+            )
+            raise TypeError(msg)
 
 
 def _train(splits: Splits, learning_rate: float, l2: float, seed: int) -> LogisticGD:

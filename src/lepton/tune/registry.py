@@ -14,8 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from lepton.energy.devices import cuda_index
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -26,6 +24,10 @@ class Problem:
     run: Callable[[int], Any]
     sync: Callable[[], Any] | None = None  # waits for queued device work (GPU)
     work_ops: float | None = None  # work per call (operations; bytes moved for preprocess)
+    # Calls of the op one run() makes (a replayed CUDA graph makes several): the tuner divides
+    # each window by it. Read at measurement time, as a problem may fall back to direct calls.
+    calls_per_run: Callable[[], int] = lambda: 1
+    launch: Callable[[], str] = lambda: "direct calls"  # how run() reaches the device, for reports
 
 
 @dataclass(frozen=True)
@@ -163,26 +165,15 @@ def _gemm_prepare(shape: tuple[int, ...], device: str, seed: int | None) -> Prob
     from lepton import ops
 
     m, n, k = shape
+    if device != "cpu":  # inputs on the device, launches batched when calls are short
+        from lepton.tune.cuda_problem import gemm_problem
+
+        return gemm_problem(shape, device, seed)
     rng = np.random.default_rng(seed)
     a = rng.integers(-128, 128, size=(m, k), dtype=np.int8)
     b = rng.integers(-128, 128, size=(n, k), dtype=np.int8)
     work = 2.0 * m * n * k
-    if device == "cpu":
-        return Problem(shape, "int8", lambda config: ops.int8_gemm(a, b, config=config), None, work)
-    try:
-        import cupy
-    except ImportError as exc:
-        msg = f"device: tuning on {device} needs cupy (pip install 'lepton-kernels[gpu]')"
-        raise ValueError(msg) from exc
-    gpu = cupy.cuda.Device(cuda_index(device))
-    with gpu:
-        a_dev, b_dev = cupy.asarray(a), cupy.asarray(b)
-
-    def run(config: int) -> Any:
-        with gpu:
-            return ops.int8_gemm(a_dev, b_dev, config=config)
-
-    return Problem(shape, "int8", run, gpu.synchronize, work)
+    return Problem(shape, "int8", lambda config: ops.int8_gemm(a, b, config=config), None, work)
 
 
 register(

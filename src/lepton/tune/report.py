@@ -66,6 +66,8 @@ def _caption(result: TuneResult) -> str:
     if result.meter == "none":
         parts.append("no meter: time only")
     parts.append(f"{result.rounds} rounds, {result.elapsed_s:.1f} s of {result.budget_s:.0f} s")
+    if result.launch != "direct calls":
+        parts.append(result.launch)
     if result.sampled:
         parts.append(f"{len(result.rows)} of {result.table_size} configs measured")
     return "; ".join(parts)

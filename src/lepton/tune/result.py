@@ -131,6 +131,7 @@ class TuneResult:
     skipped: dict[str, str] = field(default_factory=dict)  # config name -> why not measured
     efficiency_unit: str = "TOPS/J"
     cache_key: str | None = None
+    launch: str = "direct calls"  # how the calls reached the device (GPU: graph replays or not)
 
     @property
     def guarantee_s(self) -> float:
@@ -186,6 +187,7 @@ class TuneResult:
             "skipped": dict(self.skipped),
             "efficiency_unit": self.efficiency_unit,
             "cache_key": self.cache_key,
+            "launch": self.launch,
             "configs": [r.to_dict(with_trials=with_trials) for r in self.rows],
         }
 

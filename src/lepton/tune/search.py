@@ -226,6 +226,7 @@ def tune(
         table_size=len(pool),
         skipped=skipped,
         efficiency_unit=entry.efficiency_unit,
+        launch=prepared.launch(),
     )
     if save:
         _store(result, cache or TuningCache())
@@ -308,6 +309,9 @@ def _measure_rounds(
                 min_window_s=plan.window_s,
                 repetitions=cand.repetitions,
             )
+            calls = prepared.calls_per_run()
+            if calls > 1:  # one run() replayed several calls: report one call
+                m = m.per_repetition(calls)
             trials[cand.id].append(
                 Trial(
                     round=round_index,

@@ -1,8 +1,14 @@
-"""Registered suites: name -> module defining ``cases(size)``."""
+"""Registered suites: name -> module defining ``cases(size)``, or ``study(size, out_dir)`` for
+a study that makes its own tables (the tuner study, the pipeline's per-step comparison)."""
 
 SUITES = {
     "gemm": "lepton.bench.suites.gemm",
     "preprocess": "lepton.bench.suites.preprocess",
     "pca": "lepton.bench.suites.pca",
     "inference": "lepton.bench.suites.inference",
+    "pipeline": "lepton.bench.suites.pipeline",
+    "tune_study": "lepton.bench.suites.tune_study",
 }
+
+# Run only when named: the tuner study takes minutes of tuning (made for the GPU session).
+OPT_IN = frozenset({"tune_study"})

@@ -7,6 +7,15 @@ Peers: scikit-learn's own ``predict`` (float32 weights when trained on float32 d
 torch is installed, the same network as a torch float32 ``nn.Sequential`` under
 ``torch.inference_mode`` — its fastest CPU path. Label agreement with the float model goes in the
 case notes.
+
+At ``size="full"`` with a GPU (CUDA build, torch with CUDA), one more case runs on ``cuda:0``:
+``Lepton(model).predict`` on a torch CUDA tensor and on a cupy array (int8 layers on the GPU,
+labels returned on the device) against the same network as torch float16 and float32
+``nn.Sequential`` on the GPU under ``inference_mode`` — torch's standard fast path. torch.compile
+is left out: its first compile costs tens of seconds of a 10-minute device call and a shape
+change recompiles; CUDA-graph capture (``mode="reduce-overhead"``) would mostly remove launch
+gaps that a 4096-row batch of three GEMMs barely has. Seconds and joules per 1M rows come with
+each implementation (``Case.rows``); label agreement with torch float32 goes in the notes.
 """
 
 from __future__ import annotations
@@ -62,6 +71,63 @@ def _torch_peer(model) -> tuple[Impl | None, str]:
     return net, ""
 
 
+def _gpu_case(fast, net, x: np.ndarray) -> Case | None:
+    """Lepton int8 on torch/cupy device input vs torch float16/float32 on the GPU (or None)."""
+    from lepton.bench.suites.gemm_cuda import available
+
+    if not available():
+        return None
+    import copy
+
+    import torch
+
+    device = "cuda:0"
+    net32 = copy.deepcopy(net).to(device).eval()
+    net16 = copy.deepcopy(net).to(device).half().eval()
+    xt = torch.from_numpy(x).to(device)
+    xt16 = xt.half()
+    sync = torch.cuda.synchronize
+
+    def torch_labels(model, inputs):
+        with torch.inference_mode():
+            return model(inputs).argmax(dim=1)
+
+    reference = torch_labels(net32, xt)
+    agreement = {
+        "lepton int8 (torch in)": fast.predict(xt),
+        "torch f16": torch_labels(net16, xt16),
+    }
+    impls = [
+        Impl("lepton int8 predict (torch cuda)", lambda: fast.predict(xt), True, sync),
+        Impl("torch f16 (inference_mode)", lambda: torch_labels(net16, xt16), sync=sync),
+        Impl("torch f32 (inference_mode)", lambda: torch_labels(net32, xt), sync=sync),
+    ]
+    skipped = {"torch.compile": "not used: compile time and recompiles (see module docstring)"}
+    try:
+        import cupy
+
+        xc = cupy.asarray(x)
+        agreement["lepton int8 (cupy in)"] = torch.as_tensor(fast.predict(xc), device=device)
+        impls.insert(1, Impl("lepton int8 predict (cupy)", lambda: fast.predict(xc), True, sync))
+    except ImportError:
+        skipped["lepton int8 predict (cupy)"] = "cupy is not installed"
+    rates = {k: float((v.long() == reference).float().mean()) for k, v in agreement.items()}
+    notes = "label agreement with torch f32 on the GPU: " + ", ".join(
+        f"{k} {100 * v:.2f}%" for k, v in rates.items()
+    )
+    return Case(
+        suite="inference",
+        name=f"cuda MLP {'-'.join(map(str, LAYERS))} batch {BATCH}",
+        params={"label_agreement": rates, "gpu": torch.cuda.get_device_name(0)},
+        impls=impls,
+        work_ops=2.0 * BATCH * sum(a * b for a, b in itertools.pairwise(LAYERS)),
+        device=device,
+        notes=notes,
+        skipped=skipped,
+        rows=BATCH,
+    )
+
+
 def cases(size: str) -> list[Case]:
     from lepton import Lepton
 
@@ -91,7 +157,7 @@ def cases(size: str) -> list[Case]:
 
         impls.append(Impl("torch f32 (inference_mode)", torch_predict))
     flops = 2.0 * BATCH * sum(a * b for a, b in itertools.pairwise(LAYERS))
-    return [
+    out = [
         Case(
             suite="inference",
             name=f"MLP {'-'.join(map(str, LAYERS))} batch {BATCH}",
@@ -100,5 +166,11 @@ def cases(size: str) -> list[Case]:
             work_ops=flops,
             notes=f"label agreement with the float model: {100 * agreement:.2f}%",
             skipped=skipped,
+            rows=BATCH,
         )
     ]
+    if size == "full" and net is not None:
+        gpu = _gpu_case(fast, net, x)
+        if gpu is not None:
+            out.append(gpu)
+    return out

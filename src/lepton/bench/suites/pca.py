@@ -9,6 +9,8 @@ Cases (issue 5), float32 data with a decaying spectrum plus noise and a non-zero
 - gram, the kernel alone on the tall shape, both accumulations (float64 sums, the default;
   float32 sums per block of rows, what PCA uses when the kept spectrum allows) against numpy's
   float32 XᵀX − nμμᵀ.
+
+``full`` adds the GPU cases of ``pca_cuda`` when this is a CUDA build with a GPU and torch.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from lepton.bench.case import Case, Impl
+from lepton.bench.suites import pca_cuda
 
 SUITE = "pca"
 _SIZES = {
@@ -134,8 +137,11 @@ def cases(size: str = "small") -> list[Case]:
         msg = f"size: expected one of {', '.join(map(repr, _SIZES))}, got {size!r}"
         raise ValueError(msg)
     tall, wide = _SIZES[size]["tall"], _SIZES[size]["wide"]
-    return [
+    out = [
         _gram_case(*tall, seed=0),
         _pca_case("tall", *tall, k=16, peers=("auto", "covariance_eigh", "full"), seed=1),
         _pca_case("wide", *wide, k=32, peers=("auto", "covariance_eigh"), seed=2),
     ]
+    if size == "full":
+        out += pca_cuda.cases()
+    return out

@@ -1,0 +1,220 @@
+"""PCA building blocks for CUDA arrays (cupy arrays, torch CUDA tensors): contract of ops.pca.
+
+- :func:`gram`: GramStats ``(n, mean, G)`` with ``mean`` (d,) and ``G`` (d, d) float64 **device**
+  arrays of the input's library (the eigen-solver that follows runs on the device:
+  ``cupy.linalg.eigh`` / ``torch.linalg.eigh``). Four launches of csrc/cuda/pca on the library's
+  current stream; one host synchronisation reads the NaN/Inf flag.
+- :func:`centred_matmul`: ``(x − mean) @ w`` in row blocks centred explicitly (no centred copy
+  of ``x``), accurate when ``|mean| ≫ spread``.
+- :func:`randomized_svd`: subspace iteration on ``CᵀC`` (``C = x − mean`` implicit:
+  ``x Z − 1 (meanᵀ Z)``) with a QR of the small d × l basis after each step, then
+  Rayleigh–Ritz on the last basis from a block-centred product, in float64.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lepton import _core
+from lepton import _cuda_arrays as ca
+from lepton._validate import choice
+
+FLOATS = ("float32", "float64")
+_DTYPE_CODES = {"float32": 0, "float64": 1}
+# Row blocks of centred_matmul: small enough to stay in a GPU's L2 cache between the subtraction
+# and the product that reads it back.
+_BLOCK_BYTES = 16 << 20
+
+
+def _non_finite(name: str) -> ValueError:
+    return ValueError(f"{name}: contains NaN or inf; remove or impute them first")
+
+
+def check_matrix(x: Any, name: str) -> ca.DeviceArray:
+    """The CUDA array behind ``x``, checked: 2-D, non-empty, float32 or float64."""
+    d = ca.describe(x, name)
+    hint = " (convert with x.float() / x.astype('float32') or float64)"
+    return ca.require(d, name, dtypes=FLOATS, ndim=2, hint=hint)
+
+
+def _unit_stride_layout(d: ca.DeviceArray) -> tuple[int, int] | None:
+    """(row, column) element strides when one of them is 1 (the kernel reads any such layout;
+    a length-1 axis's stride does not matter), else None (the caller copies)."""
+    rs, cs = d.strides
+    if rs % d.itemsize or cs % d.itemsize:
+        return None
+    rs, cs = rs // d.itemsize, cs // d.itemsize
+    n, cols = d.shape
+    rs = 1 if n == 1 else rs
+    cs = 1 if cols == 1 else cs
+    if rs <= 0 or cs <= 0 or (rs != 1 and cs != 1):
+        return None
+    return rs, cs
+
+
+def gram(x: Any, *, accumulate: str = "float64", name: str = "x") -> Any:
+    """GramStats of a CUDA matrix, as device arrays (see the module docstring).
+
+    ``accumulate`` is accepted for the CPU signature; the GPU kernel has one scheme: products
+    of the centred values in the input's precision over at most 128 rows, then float64.
+    """
+    from lepton.ops.pca import GramStats
+
+    choice(accumulate, "accumulate", ("float64", "input"))
+    d = check_matrix(x, name)
+    layout = _unit_stride_layout(d)
+    if layout is None:
+        d = ca.contiguous(d)
+        layout = (d.shape[1], 1)
+    n, cols = d.shape
+    ws_elems = int(_core.gram_cuda_workspace_elems(n, cols, d.device))
+    mean = ca.empty(d, (cols,), "float64")
+    g = ca.empty(d, (cols, cols), "float64")
+    ws = ca.empty(d, (ws_elems,), "float64")
+    flag = ca.empty(d, (1,), "int32", zero=True)
+    ptr = {k: ca.describe(v, k).ptr for k, v in (("mean", mean), ("g", g), ("ws", ws), ("f", flag))}
+    stream = ca.stream_of(d)
+    ca.order_after_producers(stream, [d])
+    _core.centred_gram_cuda(
+        d.ptr, _DTYPE_CODES[d.dtype], n, cols, layout[0], layout[1], ptr["mean"], ptr["g"],
+        ptr["ws"], ws_elems, ptr["f"], d.device, stream,
+    )  # fmt: skip
+    if ca.read_scalar(flag):
+        raise _non_finite(name)
+    return GramStats(int(n), mean, g)
+
+
+# --- library-neutral helpers: cupy and torch spell these differently ---------------------------
+
+
+def library_of(obj: Any) -> str:
+    return "torch" if type(obj).__module__.split(".")[0] == "torch" else "cupy"
+
+
+def to_host(obj: Any) -> np.ndarray:
+    return obj.detach().cpu().numpy() if library_of(obj) == "torch" else obj.get()
+
+
+def to_device(a: np.ndarray, like: Any) -> Any:
+    """Host array ``a`` on ``like``'s device, in ``like``'s library."""
+    a = np.ascontiguousarray(a)
+    if library_of(like) == "torch":
+        import torch
+
+        return torch.from_numpy(a).to(like.device)
+    import cupy
+
+    with cupy.cuda.Device(like.device.id):
+        return cupy.asarray(a)
+
+
+def astype(obj: Any, dtype: str) -> Any:
+    if library_of(obj) == "torch":
+        import torch
+
+        return obj.to(getattr(torch, dtype))
+    return obj.astype(dtype, copy=False)
+
+
+def dtype_name(obj: Any) -> str:
+    return str(obj.dtype).removeprefix("torch.")
+
+
+def itemsize(obj: Any) -> int:
+    return int(obj.element_size()) if library_of(obj) == "torch" else int(obj.itemsize)
+
+
+def eigh_descending(a: Any) -> tuple[Any, Any]:
+    """Eigenvalues (descending) and eigenvectors (columns) of a symmetric device matrix."""
+    if library_of(a) == "torch":
+        import torch
+
+        values, vectors = torch.linalg.eigh(a)
+        return values.flip(0), vectors.flip(1)
+    import cupy
+
+    values, vectors = cupy.linalg.eigh(a)
+    return values[::-1], vectors[:, ::-1]
+
+
+def orthonormal(a: Any) -> Any:
+    """An orthonormal basis (Q of a reduced QR) of the columns of device matrix ``a``."""
+    if library_of(a) == "torch":
+        import torch
+
+        return torch.linalg.qr(a, mode="reduced")[0]
+    import cupy
+
+    return cupy.linalg.qr(a, mode="reduced")[0]
+
+
+def all_finite(a: Any) -> bool:
+    if library_of(a) == "torch":
+        import torch
+
+        return bool(torch.isfinite(a).all().item())
+    import cupy
+
+    return bool(cupy.isfinite(a).all().item())
+
+
+def empty_like_rows(x: Any, rows: int, cols: int) -> Any:
+    if library_of(x) == "torch":
+        import torch
+
+        return torch.empty((rows, cols), dtype=x.dtype, device=x.device)
+    import cupy
+
+    with cupy.cuda.Device(x.device.id):
+        return cupy.empty((rows, cols), dtype=x.dtype)
+
+
+# --- products and the randomized solver --------------------------------------------------------
+
+
+def centred_matmul(x: Any, mean: Any, w: Any) -> Any:
+    """``(x − mean) @ w`` in ``x``'s dtype, centring one L2-sized row block at a time."""
+    mu = astype(mean, dtype_name(x))
+    w = astype(w, dtype_name(x))
+    n, d = x.shape
+    rows = max(64, _BLOCK_BYTES // (d * itemsize(x)))
+    if rows >= n:
+        return (x - mu) @ w
+    out = empty_like_rows(x, n, w.shape[1])
+    for start in range(0, n, rows):
+        stop = min(start + rows, n)
+        out[start:stop] = (x[start:stop] - mu) @ w
+    return out
+
+
+def randomized_svd(
+    x: Any, mean: Any, n_components: int, *, n_oversamples: int, n_iter: int, rng: Any
+) -> tuple[np.ndarray, Any]:
+    """Top singular values (host float64) and right singular vectors ((k, d) device float64)
+    of ``x − mean``.
+
+    With ``l = n_components + n_oversamples`` columns: Z₀ = orth(Ω) (Ω Gaussian from ``rng``,
+    a numpy RandomState/Generator, so a seed gives the same Ω on every library); ``n_iter + 1``
+    times Z = orth(Cᵀ(C Z)) with C = x − mean applied implicitly (x Z − 1 (meanᵀ Z)); then
+    Y = C Z block-centred (accurate at large means) and Rayleigh–Ritz: the eigenpairs of YᵀY
+    (float64) are σ² and the rotation of Z onto the singular vectors. The span after the last
+    step equals that of Halko et al.'s ``Qᵀ C`` with ``n_iter`` power iterations, without a QR
+    of a tall n × l matrix (the costly step on a GPU).
+    """
+    n, d = x.shape
+    size = min(n_components + n_oversamples, n, d)
+    dtype = dtype_name(x)
+    mu = astype(mean, dtype).reshape(1, d)
+    omega = rng.standard_normal(size=(d, size))
+    z = orthonormal(to_device(omega.astype(dtype), x))
+    for _ in range(n_iter + 1):
+        y = x @ z - mu @ z
+        w = x.T @ y - mu.reshape(d, 1) * y.sum(0).reshape(1, size)
+        z = orthonormal(w)
+    y = astype(centred_matmul(x, mean, z), "float64")
+    values, rotation = eigh_descending(y.T @ y)
+    vt = (astype(z, "float64") @ rotation).T
+    s = np.sqrt(np.maximum(to_host(values), 0.0))
+    return s[:n_components], vt[:n_components]
