@@ -50,17 +50,29 @@ require_build() {
     2>/dev/null || { echo "lepton with CUDA is not installed: run the build phase first"; return 1; }
 }
 
+build_facts() {  # what the build holds: the kernel sets the tests and benches will exercise
+  python3 -c "import lepton._core as c; print('built:', c.cuda_architectures, 'configs', \
+c.cuda_configs_build, 'wgmma', c.cuda_wgmma_build)"
+}
+
 phase_build() {
   if [[ -d .whl ]] && compgen -G ".whl/*.whl" > /dev/null; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
       --target /tmp/site .whl/*.whl || return 1
     export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
     if compgen -G ".whl/lepton_kernels-*.whl" > /dev/null; then
-      echo "lepton-kernels wheel from .whl/ installed into /tmp/site: no source build"
-      require_build
-      return
+      if require_build; then
+        echo "lepton-kernels wheel from .whl/ installed into /tmp/site: no source build"
+        build_facts
+        return
+      fi
+      echo "the carried lepton-kernels wheel does not import here: building from source"
+      rm -rf /tmp/site/lepton /tmp/site/lepton_kernels-*
     fi
   fi
+  # The sm_90a int8 GEMM kernels need the CUTLASS headers (nvidia-cutlass wheel in .whl/).
+  python3 -c "import cutlass_library" 2>/dev/null \
+    || echo "WARNING: no nvidia-cutlass here (carry it in .whl/): the wgmma kernels are left out"
   local want; want="$(source_hash)"
   if [[ -f $WORK/built.sha1 && "$(cat "$WORK/built.sha1")" == "$want" ]] && require_build; then
     echo "build: sources unchanged since the last build on this machine, skipped"
@@ -68,7 +80,7 @@ phase_build() {
   fi
   # build/{wheel_tag} (pyproject) persists in the tree while the machine is warm: incremental
   python3 -m pip install --no-build-isolation --no-deps . || return 1
-  require_build && echo "$want" > "$WORK/built.sha1"
+  require_build && echo "$want" > "$WORK/built.sha1" && build_facts
   echo "C7510 (wgmma serialisation) warnings: $(grep -c C7510 "$dir/log")"
 }
 
@@ -97,7 +109,7 @@ for p in "${phases[@]}"; do
   start=$SECONDS
   # a function cannot be run by `timeout`: run the phase in a child bash that has them all
   export -f phase_build phase_tests phase_sanitize bench phase_bench_gemm phase_tune_study \
-    phase_bench_inference phase_pipeline require_build source_hash
+    phase_bench_inference phase_pipeline require_build source_hash build_facts
   export WORK dir
   timeout --signal=TERM --kill-after=15 "${LIMIT[$p]}" bash -c "phase_${p//-/_}" > "$dir/log" 2>&1
   rc=$?
