@@ -40,15 +40,16 @@ class Protocol:
 
     NVML (W = 1 s), budget 60 s, 24 configs: idle 1 s; warm-up 48 calls (≈ 0.2 s at 8192³,
     ≈ 2.5 s at M=256 with CUDA graphs recorded); screen 24 × 2 × 0.25 s = 12 s; reserve 3 s;
-    refine gets ≈ 60 − 3 − 1 − 2.5 − 12 ≈ 41 s: 4 contenders × 3 rounds × 3 s = 36 s, or up to
-    6 contenders with windows shortened toward 2 s (6 × 3 × 2.3 s ≈ 41 s), more are cut.
-    Total ≈ 50–57 s.
+    refine gets ≈ 60 − 3 − 1 − 2.5 − 12 ≈ 41 s: 4 contenders × 3 rounds × 3 s = 36 s, or
+    5 contenders with windows shortened to 2.7 s (5 × 3 × 2.7 s ≈ 41 s); a sixth would need
+    6 × 3 × 2.5 s = 45 s and is cut. Total ≈ 50–57 s. (On a model of NVML, 100 ms ticks and
+    10% noise per tick, 2 s windows left the winner's joules ±4% between runs, 2.5–3 s ±2%.)
     """
 
     screen_rounds: int = 2
     screen_window: float = 0.25
     refine_window: float = 3.0
-    refine_min_window: float = 2.0
+    refine_min_window: float = 2.5
     time_margin: float = 0.03
     objective_margin: float = 0.05
     idle_share: float = 0.05

@@ -14,7 +14,7 @@ windows. Once per study: idle power and the gap on an idle window.
 
 Device time: one tuning is ``budget_s`` = 60 s at most (``lepton.tune.Protocol``: with a
 24-config table, idle 1 s + warm-up ≤ 2.5 s + screen 24 × 2 × 0.25 s = 12 s + refine of up to
-6 contenders × 3 rounds × 2–3 s windows ≈ 36–41 s, 3 s reserve: 50–57 s); 2 shapes × 3 runs
+5 contenders × 3 rounds × 2.5–3 s windows ≈ 36–41 s, 3 s reserve: 50–57 s); 2 shapes × 3 runs
 ≈ 5–6 min, plus the idle window (5 s), the 8192³ inputs (2 × 64 MiB made on the host and copied,
 ~1 s per run) and the CUDA graphs recorded per config at M=256 (~0.1 s each): about 6.5 min,
 inside one 10-minute device call. A larger table keeps the budget: the screen samples it and the
