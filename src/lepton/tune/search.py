@@ -11,44 +11,24 @@ one. The winner and the guarantee are decided on the refine numbers by ``objecti
 from __future__ import annotations
 
 import datetime
-import functools
 import math
 import random
-import statistics
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from lepton.energy.base import Meter
 from lepton.energy.devices import device_identity, normalize_device
-from lepton.energy.measure import idle_power, measure_repeated
+from lepton.energy.measure import idle_power
 from lepton.energy.meters import meter_for
 from lepton.tune import objectives, registry
 from lepton.tune.cache import TuningCache, key_parts, make_key
-from lepton.tune.protocol import Plan, Protocol, fit_refine, repetitions, select_contenders
+from lepton.tune.protocol import Plan, Protocol, fit_refine, select_contenders
 from lepton.tune.result import ConfigResult, Trial, TuneResult
-
-# progress(phase, done, total): phase is "idle", "warm-up", "screen" or "refine"
-Progress = Callable[[str, int, int], None]
+from lepton.tune.stages import Candidate, Progress, measure_rounds, warm_up
 
 
 class TuneWarning(UserWarning):
     """The run went differently from its plan (over budget, too few configurations)."""
-
-
-@dataclass
-class _Candidate:
-    config: dict[str, Any]
-    call_s: float  # one run() of this config: from the warm-up, then from the screen
-
-    @property
-    def id(self) -> int:
-        return int(self.config["id"])
-
-    @property
-    def name(self) -> str:
-        return str(self.config.get("name", self.config["id"]))
 
 
 def _check_arguments(objective: str, max_slowdown: Any, budget_s: Any, rounds: Any) -> None:
@@ -197,7 +177,7 @@ def tune(
         idle_watts = idle.avg_watts
         report("idle", 1, 1)
 
-    admitted, skipped = _warm_up(pool, prepared, meter, plan, start, rng, report)
+    admitted, skipped = warm_up(pool, prepared, meter, plan, start, rng, report)
     if not admitted:
         msg = f"configs: no configuration of {entry.name} can run {shape}: {skipped}"
         raise ValueError(msg)
@@ -208,7 +188,7 @@ def tune(
             f"{plan.screen_budget_s:.0f} s; the others were not measured"
         )
     windows = {c.id: plan.screen_window_s for c in admitted}
-    trials = _measure_rounds("screen", admitted, windows, prepared, meter, plan, rng, report)
+    trials = measure_rounds("screen", admitted, windows, prepared, meter, plan, rng, report)
     plan.screen_s = meter.clock() - start
     screen_rows = _summarise(entry, prepared, objective, admitted, trials, idle_watts)
 
@@ -218,7 +198,7 @@ def tune(
     refined = _plan_refine([by_id[r.id] for r in contenders], plan, why_not)
     windows = dict.fromkeys((c.id for c in refined), plan.refine_window_used_s or 0.0)
     refine_start = meter.clock()
-    refine_trials = _measure_rounds("refine", refined, windows, prepared, meter, plan, rng, report)
+    refine_trials = measure_rounds("refine", refined, windows, prepared, meter, plan, rng, report)
     plan.refine_s = meter.clock() - refine_start
     for config_id, extra in refine_trials.items():
         trials[config_id].extend(extra)
@@ -263,8 +243,8 @@ def tune(
 
 
 def _plan_refine(
-    contenders: list[_Candidate], plan: Plan, why_not: dict[int, str]
-) -> list[_Candidate]:
+    contenders: list[Candidate], plan: Plan, why_not: dict[int, str]
+) -> list[Candidate]:
     """The contenders that fit what the budget has left, and their window (into ``plan``)."""
     meter_left = plan.budget_s - plan.reserve_s - (plan.screen_s or 0.0)
     count, window_s = fit_refine([c.call_s for c in contenders], plan, meter_left)
@@ -309,115 +289,11 @@ def _decide(
     return winner, fastest
 
 
-def _warm_up(
-    pool: list[dict[str, Any]],
-    prepared: registry.Problem,
-    meter: Meter,
-    plan: Plan,
-    start: float,
-    rng: random.Random,
-    report: Progress,
-) -> tuple[list[_Candidate], dict[str, str]]:
-    """Run each configuration twice (first-call costs stay out), in random order, admitting
-    configurations while their screen still fits ``plan.screen_budget_s``.
-
-    A configuration costs about 2 calls of warm-up plus ``screen_rounds`` windows; the next
-    one's call time is predicted from the median so far.
-    """
-    order = list(pool)
-    rng.shuffle(order)
-    admitted: list[_Candidate] = []
-    skipped: dict[str, str] = {}
-    planned = 0.0  # seconds of screen already promised to admitted configurations
-    deadline = start + plan.screen_budget_s
-    for index, config in enumerate(order):
-        name = str(config.get("name", config["id"]))
-        guess = statistics.median(c.call_s for c in admitted) if admitted else 0.0
-        predicted = 2 * guess + plan.screen_rounds * plan.trial_cost(plan.screen_window_s, guess)
-        if admitted and meter.clock() + planned + predicted > deadline:
-            skipped[name] = "not measured: outside the time budget"
-            continue
-        report("warm-up", index, len(order))
-        try:
-            _call(prepared, int(config["id"]))
-            started = meter.clock()
-            _call(prepared, int(config["id"]))
-            call_s = max(meter.clock() - started, 1e-9)
-        except ValueError as exc:  # the kernel cannot run this config on this shape
-            skipped[name] = f"cannot run: {exc}"
-            continue
-        admitted.append(_Candidate(config, call_s))
-        planned += plan.screen_rounds * plan.trial_cost(plan.screen_window_s, call_s)
-    report("warm-up", len(order), len(order))
-    return admitted, skipped
-
-
-def _call(prepared: registry.Problem, config_id: int) -> None:
-    prepared.run(config_id)
-    if prepared.sync is not None:
-        prepared.sync()
-
-
-def _measure_rounds(
-    stage: str,
-    candidates: list[_Candidate],
-    windows: dict[int, float],
-    prepared: registry.Problem,
-    meter: Meter,
-    plan: Plan,
-    rng: random.Random,
-    report: Progress,
-) -> dict[int, list[Trial]]:
-    """The stage's interleaved rounds, a fresh random order each; updates each candidate's
-    ``call_s`` from what its windows measured (the next stage sizes its windows with it)."""
-    rounds = plan.screen_rounds if stage == "screen" else plan.refine_rounds
-    trials: dict[int, list[Trial]] = {c.id: [] for c in candidates}
-    run_seconds: dict[int, list[float]] = {c.id: [] for c in candidates}
-    total, done = rounds * len(candidates), 0
-    report(stage, 0, total)
-    for round_index in range(rounds):
-        order = list(candidates)
-        rng.shuffle(order)
-        for position, cand in enumerate(order):
-            if plan.cooldown_s > 0:
-                meter.sleep(plan.cooldown_s)
-            m = measure_repeated(
-                functools.partial(prepared.run, cand.id),
-                meter=meter,
-                sync=prepared.sync,
-                min_window_s=windows[cand.id],
-                repetitions=repetitions(windows[cand.id], cand.call_s),
-            )
-            run_seconds[cand.id].append(m.seconds)
-            calls = prepared.calls_per_run()
-            if calls > 1:  # one run() replayed several calls: report one call
-                m = m.per_repetition(calls)
-            trials[cand.id].append(
-                Trial(
-                    round=round_index,
-                    position=position,
-                    seconds=m.seconds,
-                    joules=m.joules,
-                    repetitions=m.repetitions,
-                    temperature_c=m.temperature_c,
-                    start_temperature_c=m.start_temperature_c,
-                    gap=m.gap,
-                    stage=stage,
-                )
-            )
-            done += 1
-            report(stage, done, total)
-    for cand in candidates:
-        if run_seconds[cand.id]:
-            cand.call_s = max(statistics.median(run_seconds[cand.id]), 1e-9)
-    return trials
-
-
 def _summarise(
     entry: registry.TunableOp,
     prepared: registry.Problem,
     objective: str,
-    admitted: list[_Candidate],
+    admitted: list[Candidate],
     trials: dict[int, list[Trial]],
     idle_watts: float | None,
 ) -> list[ConfigResult]:
