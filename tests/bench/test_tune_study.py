@@ -58,7 +58,16 @@ def test_the_study_reports_the_issue_numbers_for_each_shape(study_op):
     rows = {r["name"]: r for r in shape["configs"]}
     assert rows["cfg1"]["chosen_in"] == [0, 1, 2]
     assert rows["cfg2"]["chosen_in"] == []
-    assert rows["cfg0"]["windows"] == 9
+    assert rows["cfg0"]["windows"] == 9  # refine: 3 rounds × 3 runs
+    assert rows["cfg0"]["screen_windows"] == 6  # screen: 2 rounds × 3 runs
+    assert [rows[c]["stage"] for c in ("cfg0", "cfg1", "cfg2")] == ["refine", "refine", "screen"]
+    assert rows["cfg2"]["refined_in"] == []
+    assert rows["cfg2"]["note"].startswith("screen:")  # too slow on the screen: never refined
+    assert rows["cfg2"]["screen_ms"] == pytest.approx(1.5)
+    assert rows["cfg1"]["screen_joules"] == pytest.approx(0.40)
+    assert shape["refined_per_run"] == [2, 2, 2]
+    assert shape["protocol"]["refine_rounds"] == 3
+    assert shape["cuts_per_run"] == [[], [], []]
     assert rows["cfg1"]["watts"] == pytest.approx(0.40 / 1.05e-3)
     assert all(t <= 30.0 * 1.25 for t in shape["tune_seconds"])
     assert shape["bar"] == {
@@ -111,6 +120,8 @@ def test_the_study_writes_json_markdown_and_a_pareto_png_per_shape(study_op, tmp
     assert "## 64×64×64" in text
     assert "energy winner: cfg1 in 3 of 3 runs" in text
     assert "spread < 3% yes" in text
+    assert "| cfg2 | screen |" in text
+    assert "refine 3 × 3.00 s windows" in text
     assert [p.name for p in pngs] == [
         "tune_study-pareto-64x64x64.png", "tune_study-pareto-8x64x64.png"
     ]  # fmt: skip

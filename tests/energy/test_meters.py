@@ -244,3 +244,26 @@ def test_normalize_device_rejects_other_types(bad):
 def test_normalize_device_rejects_negative_index():
     with pytest.raises(ValueError, match="device"):
         normalize_device(-1)
+
+
+def test_scripted_meter_counter_moves_on_ticks_with_seeded_noise():
+    from lepton.energy.testing import ScriptedMeter
+
+    exact = ScriptedMeter(counter_period_s=0.1)
+    exact.spend(0.25, 25.0)  # 100 W for 0.25 s: the counter has ticked at 0.1 and 0.2 s
+    assert exact._read_joules() == pytest.approx(20.0)
+    exact.spend(0.05, 5.0)
+    assert exact._read_joules() == pytest.approx(30.0)
+
+    def window(seed):
+        meter = ScriptedMeter(counter_period_s=0.1, noise=0.1, seed=seed)
+        start = meter.begin()
+        for _ in range(100):
+            meter.spend(0.01, 1.0)
+        return meter.end(start).joules
+
+    assert window(1) == window(1)
+    assert window(1) != window(2)
+    assert window(1) == pytest.approx(100.0, rel=0.2)
+    with pytest.raises(ValueError, match="noise"):
+        ScriptedMeter(noise=0.1)  # noise needs a counter period

@@ -58,24 +58,28 @@ def test_protocol_warm_up_then_interleaved_shuffled_rounds(fake_op):
     kernels = fake_op({i: (1.0 + 0.1 * i, 5.0) for i in range(5)}, first_call_extra_s=9.0)
     result = tune("fake", SHAPE, "energy", 1.5, 200, meter=kernels.meter, rounds=4, seed=5)
     orders = []
-    for round_index in range(4):
-        trials = sorted(
-            (t.position, r.name) for r in result.rows for t in r.trials if t.round == round_index
-        )
-        assert [p for p, _ in trials] == list(range(5))  # every config once per round
-        orders.append(tuple(name for _, name in trials))
+    for stage, rounds in (("screen", 2), ("refine", 4)):  # equal joules: all five contend
+        for round_index in range(rounds):
+            trials = sorted(
+                (t.position, r.name)
+                for r in result.rows
+                for t in r.stage_trials(stage)
+                if t.round == round_index
+            )
+            assert [p for p, _ in trials] == list(range(5))  # every config once per round
+            orders.append(tuple(name for _, name in trials))
     assert len(set(orders)) > 1  # a fresh random order per round
     # the slow first call of each config is warm-up, outside every window
     assert all(t.seconds < 2.0 for r in result.rows for t in r.trials)
-    assert all(len(r.trials) == 4 for r in result.rows)
+    assert all(len(r.stage_trials("refine")) == 4 for r in result.rows)
 
 
 def test_each_window_spans_the_meter_minimum(fake_op):
     kernels = fake_op({0: (0.3, 1.0), 1: (0.25, 0.8)})
     result = tune("fake", SHAPE, "energy", 1.5, meter=kernels.meter, seed=0)
-    for row in result.rows:
-        for trial in row.trials:
-            assert trial.seconds * trial.repetitions >= 1.0  # ScriptedMeter: 1 s minimum
+    for row in result.rows:  # ScriptedMeter: W = 1 s; screen W/4, refine at least 2.5 W
+        assert all(t.seconds * t.repetitions >= 0.25 for t in row.stage_trials("screen"))
+        assert all(t.seconds * t.repetitions >= 2.5 for t in row.stage_trials("refine"))
     assert {r.name: r.joules for r in result.rows} == {
         "cfg0": pytest.approx(1.0),
         "cfg1": pytest.approx(0.8),
@@ -85,7 +89,9 @@ def test_each_window_spans_the_meter_minimum(fake_op):
 def test_cooldown_idles_before_each_window_without_touching_the_readings(trade_off):
     plain = tune("fake", SHAPE, "energy", 1.10, meter=trade_off.meter, seed=0)
     cooled = tune("fake", SHAPE, "energy", 1.10, meter=trade_off.meter, seed=0, cooldown_s=0.5)
-    assert cooled.elapsed_s == pytest.approx(plain.elapsed_s + 3 * 4 * 0.5)
+    windows = sum(len(r.trials) for r in cooled.rows)
+    assert windows == 4 * 2 + 2 * 3  # screen: 4 configs × 2 rounds; refine: 2 contenders × 3
+    assert cooled.elapsed_s == pytest.approx(plain.elapsed_s + windows * 0.5)
     assert [r.joules for r in cooled.rows] == pytest.approx([r.joules for r in plain.rows])
 
 
@@ -112,8 +118,10 @@ def test_temperature_recorded_per_trial(trade_off):
 def test_configs_within_noise_tie_and_the_faster_wins(fake_op):
     # cfg0 has the lower median (0.95 J) but its range [0.95, 1.05] reaches cfg1's low end
     # (0.9785): a tie within the measured noise, so the faster cfg1 wins.
+    # W = 0.1 s: every window is one 1 s call, so the per-call jitter is each window's reading.
     jitter = {0: [0.95, 1.05], 1: [0.95, 1.05]}
-    kernels = fake_op({0: (1.05, 1.0), 1: (1.0, 1.03)}, jitter=jitter)
+    meter = ScriptedMeter(min_window_s=0.1)
+    kernels = fake_op({0: (1.05, 1.0), 1: (1.0, 1.03)}, jitter=jitter, meter=meter)
     result = tune("fake", SHAPE, "energy", 1.10, meter=kernels.meter, seed=0)
     by_name = {r.name: r for r in result.rows}
     assert by_name["cfg0"].objective < by_name["cfg1"].objective

@@ -50,6 +50,9 @@ class Meter:
 
     source: str = "none"
     min_window_s: float = 0.1
+    # How often the energy counter moves (0: continuously). A window's reading can be off by up
+    # to one period of power at each end, so short windows are coarse by 2 × period / window.
+    counter_period_s: float = 0.0
     sample_interval_s: float | None = None  # period of the background sampler, None: no thread
     gap_warn: float = 0.15  # |counter - samples| / counter above this warns
 

@@ -44,6 +44,7 @@ class NvmlMeter(Meter):
 
     source = "nvml"
     min_window_s = 1.0
+    counter_period_s = 0.1  # the total-energy counter moves about every 100 ms
 
     def __init__(
         self,

@@ -41,6 +41,7 @@ class RaplMeter(Meter):
 
     source = "rapl"
     min_window_s = 0.25
+    counter_period_s = 0.001  # the package counters update about every millisecond
     # A 32-bit counter of ~61 µJ units wraps after ~260 kJ (~20 min at 200 W): polling every few
     # seconds catches every wrap even in a window that spans several.
     sample_interval_s = 5.0

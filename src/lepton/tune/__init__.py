@@ -13,15 +13,19 @@ from rich.console import Console
 
 from lepton.tune.cache import CacheWarning, TuningCache, cache_path, shape_bucket
 from lepton.tune.objectives import OBJECTIVES
+from lepton.tune.protocol import Plan, Protocol
 from lepton.tune.registry import Problem, TunableOp, register, unregister
-from lepton.tune.result import ConfigResult, Trial, TuneResult
+from lepton.tune.result import ConfigResult, StageStats, Trial, TuneResult
 from lepton.tune.search import TuneWarning, tune
 
 __all__ = [
     "OBJECTIVES",
     "CacheWarning",
     "ConfigResult",
+    "Plan",
     "Problem",
+    "Protocol",
+    "StageStats",
     "Trial",
     "TunableOp",
     "TuneResult",

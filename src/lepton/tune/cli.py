@@ -50,7 +50,12 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def _progress_bar(console: Console) -> Iterator[Any]:
-    labels = {"idle": "idle power", "warm-up": "warm-up", "measure": "measuring"}
+    labels = {
+        "idle": "idle power",
+        "warm-up": "warm-up",
+        "screen": "screening",
+        "refine": "refining",
+    }
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

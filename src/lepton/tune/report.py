@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
-from lepton.tune.result import ConfigResult, TuneResult
+from lepton.tune.result import ConfigResult, StageStats, TuneResult
 
 
 def _number(value: float | None, fmt: str, missing: str = "-") -> str:
@@ -18,9 +18,17 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"±{value / 2:.1%}"
 
 
+def _joules(stats: StageStats | ConfigResult | None, spread: float | None) -> str:
+    if stats is None:
+        return "-"
+    return "no meter" if stats.joules is None else f"{stats.joules:.4g} {_percent(spread)}"
+
+
 def result_table(result: TuneResult) -> Table:
-    """Config, ms and J (± half their spread over the rounds), W, ops/J, temperature, and
-    whether the config was chosen, tied, or too slow for the guarantee; fastest first."""
+    """Config, the screen's ms and J, the refine's ms and J (± half their spread over the
+    rounds), W, ops/J and temperature from the deciding stage, which stage decided, and whether
+    the config was chosen, tied, too slow for the guarantee, or stopped at the screen; by
+    screened time."""
     shape = "×".join(str(d) for d in result.shape)
     table = Table(
         title=(
@@ -30,18 +38,25 @@ def result_table(result: TuneResult) -> Table:
         ),
         caption=_caption(result),
     )
-    columns = ["config", "ms", "J", "W", result.efficiency_unit, "°C", "choice"]
+    columns = [
+        "config", "screen ms", "screen J", "ms", "J", "W", result.efficiency_unit, "°C",
+        "stage", "choice",
+    ]  # fmt: skip
     for column in columns:
-        table.add_column(column, justify="left" if column in ("config", "choice") else "right")
+        left = column in ("config", "stage", "choice")
+        table.add_column(column, justify="left" if left else "right")
     for row in result.rows:
-        temps = row.temperature_c
+        temps, screen, refine = row.temperature_c, row.screen, row.refine
         table.add_row(
             row.name,
-            f"{row.ms:.3f} {_percent(row.time_spread)}",
-            "no meter" if row.joules is None else f"{row.joules:.4g} {_percent(row.energy_spread)}",
+            "-" if screen is None else f"{screen.seconds * 1e3:.3f}",
+            "-" if screen is None else _joules(screen, None).strip(),
+            "-" if refine is None else f"{refine.seconds * 1e3:.3f} {_percent(refine.time_spread)}",
+            "-" if refine is None else _joules(refine, refine.energy_spread),
             _number(row.watts, ".1f"),
             _number(row.efficiency, ".3g"),
             "-" if temps is None else f"{temps[0]:.0f}–{temps[1]:.0f}",
+            row.stage,
             _choice(row),
             style="bold green" if row.chosen else (None if row.eligible else "dim"),
         )
@@ -53,6 +68,8 @@ def _choice(row: ConfigResult) -> str:
         return "★ chosen"
     if not row.eligible:
         return "too slow"
+    if not row.refined:
+        return "cut: budget" if row.note.startswith("budget") else "dearer"
     return "tie" if row.tied else ""
 
 
@@ -65,7 +82,15 @@ def _caption(result: TuneResult) -> str:
         parts.append(f"idle {result.idle_watts:.1f} W")
     if result.meter == "none":
         parts.append("no meter: time only")
-    parts.append(f"{result.rounds} rounds, {result.elapsed_s:.1f} s of {result.budget_s:.0f} s")
+    plan = result.protocol
+    if plan is not None:
+        parts.append(
+            f"screen {plan.screened} configs × {plan.screen_rounds} rounds of "
+            f"{plan.screen_window_s:.2f} s, refine {len(plan.refined)} × {result.rounds} rounds "
+            f"of {result.window_s:.2f} s"
+        )
+        parts.extend(plan.cuts)
+    parts.append(f"{result.elapsed_s:.1f} s of {result.budget_s:.0f} s")
     if result.launch != "direct calls":
         parts.append(result.launch)
     if result.sampled:
@@ -151,12 +176,12 @@ def _plot_scatter(ax: Any, result: TuneResult) -> None:
             [r.ms for r in rows],
             [r.joules for r in rows],
             xerr=[
-                [r.ms - min(t.seconds for t in r.trials) * 1e3 for r in rows],
-                [max(t.seconds for t in r.trials) * 1e3 - r.ms for r in rows],
+                [r.ms - min(t.seconds for t in r.stage_trials(r.stage)) * 1e3 for r in rows],
+                [max(t.seconds for t in r.stage_trials(r.stage)) * 1e3 - r.ms for r in rows],
             ],
             yerr=[
-                [r.joules - min(t.joules for t in r.trials) for r in rows],
-                [max(t.joules for t in r.trials) - r.joules for r in rows],
+                [r.joules - min(t.joules for t in r.stage_trials(r.stage)) for r in rows],
+                [max(t.joules for t in r.stage_trials(r.stage)) - r.joules for r in rows],
             ],
             fmt="o",
             color=color,

@@ -6,7 +6,10 @@ import dataclasses
 import io
 import statistics
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lepton.tune.protocol import Plan
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class Trial:
     temperature_c: float | None = None
     start_temperature_c: float | None = None
     gap: float | None = None  # meter counter vs power samples
+    stage: str = "refine"  # "screen" (short windows) or "refine" (long windows, decides)
 
 
 def _median(values: list[float]) -> float:
@@ -31,6 +35,39 @@ def _spread(values: list[float]) -> float:
     """(max - min) / median: the relative width of what the rounds measured."""
     middle = _median(values)
     return (max(values) - min(values)) / middle if middle > 0 else 0.0
+
+
+@dataclass
+class StageStats:
+    """One stage's numbers for a configuration (medians per call, spreads over its windows)."""
+
+    stage: str
+    windows: int
+    window_s: float  # median window length
+    seconds: float
+    joules: float | None
+    time_spread: float
+    energy_spread: float | None
+    objective: float
+    objective_low: float
+    objective_high: float
+
+    @classmethod
+    def from_trials(cls, stage: str, trials: list[Trial], values: list[float]) -> StageStats:
+        energies = [t.joules for t in trials if t.joules is not None]
+        complete = len(energies) == len(trials)
+        return cls(
+            stage=stage,
+            windows=len(trials),
+            window_s=_median([t.seconds * t.repetitions for t in trials]),
+            seconds=_median([t.seconds for t in trials]),
+            joules=_median(energies) if complete else None,
+            time_spread=_spread([t.seconds for t in trials]),
+            energy_spread=_spread(energies) if complete else None,
+            objective=_median(values),
+            objective_low=min(values),
+            objective_high=max(values),
+        )
 
 
 @dataclass
@@ -54,11 +91,16 @@ class ConfigResult:
     chosen: bool = False
     temperature_c: tuple[float, float] | None = None  # (min, max) over the trials
     above_idle_j: float | None = None  # joules beyond idle draw for the same time
+    # Which stage's numbers the fields above are: "refine" for contenders, else "screen".
+    stage: str = "refine"
+    screen: StageStats | None = None
+    refine: StageStats | None = None
+    note: str = ""  # why a screened config was not refined
 
     @property
     def max_gap(self) -> float | None:
         """The largest meter self-disagreement (counter vs power samples) over the trials."""
-        gaps = [abs(t.gap) for t in self.trials if t.gap is not None]
+        gaps = [abs(t.gap) for t in self.stage_trials(self.stage) if t.gap is not None]
         return max(gaps) if gaps else None
 
     @property
@@ -74,10 +116,22 @@ class ConfigResult:
         work_ops: float | None,
         efficiency_scale: float,
     ) -> ConfigResult:
-        seconds = _median([t.seconds for t in trials])
-        energies = [t.joules for t in trials if t.joules is not None]
-        joules = _median(energies) if len(energies) == len(trials) else None
-        temps = [t.temperature_c for t in trials if t.temperature_c is not None]
+        """Per-stage statistics of ``trials`` (``values``: each trial's objective); the headline
+        numbers are the refine stage's when the config was refined, else the screen's."""
+        stages = {}
+        for stage in ("screen", "refine"):
+            picked = [(t, v) for t, v in zip(trials, values, strict=True) if t.stage == stage]
+            if picked:
+                stages[stage] = StageStats.from_trials(
+                    stage, [t for t, _ in picked], [v for _, v in picked]
+                )
+        deciding = stages.get("refine") or stages["screen"]
+        joules, seconds = deciding.joules, deciding.seconds
+        temps = [
+            t.temperature_c
+            for t in trials
+            if t.temperature_c is not None and t.stage == deciding.stage
+        ]
         return cls(
             id=int(config["id"]),
             name=str(config.get("name", config["id"])),
@@ -90,13 +144,23 @@ class ConfigResult:
                 if joules is None or not work_ops or joules <= 0
                 else work_ops / joules / efficiency_scale
             ),
-            time_spread=_spread([t.seconds for t in trials]),
-            energy_spread=None if joules is None else _spread(energies),
-            objective=_median(values),
-            objective_low=min(values),
-            objective_high=max(values),
+            time_spread=deciding.time_spread,
+            energy_spread=deciding.energy_spread,
+            objective=deciding.objective,
+            objective_low=deciding.objective_low,
+            objective_high=deciding.objective_high,
             temperature_c=(min(temps), max(temps)) if temps else None,
+            stage=deciding.stage,
+            screen=stages.get("screen"),
+            refine=stages.get("refine"),
         )
+
+    @property
+    def refined(self) -> bool:
+        return self.refine is not None
+
+    def stage_trials(self, stage: str) -> list[Trial]:
+        return [t for t in self.trials if t.stage == stage]
 
     def to_dict(self, *, with_trials: bool = True) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -118,13 +182,13 @@ class TuneResult:
     device_name: str
     objective: str
     max_slowdown: float  # the guarantee: winner's median time ≤ max_slowdown × fastest median
-    rows: list[ConfigResult]  # sorted by median time
-    winner: ConfigResult
-    fastest: ConfigResult
+    rows: list[ConfigResult]  # every screened config, by screened median time
+    winner: ConfigResult  # decided on refine numbers
+    fastest: ConfigResult  # the fastest refined median: the guarantee's reference
     meter: str  # meter source, "none" when only time was measured
     idle_watts: float | None
-    rounds: int
-    window_s: float
+    rounds: int  # refine rounds
+    window_s: float  # refine window used (seconds)
     budget_s: float
     elapsed_s: float
     table_size: int
@@ -132,6 +196,12 @@ class TuneResult:
     efficiency_unit: str = "TOPS/J"
     cache_key: str | None = None
     launch: str = "direct calls"  # how the calls reached the device (GPU: graph replays or not)
+    protocol: Plan | None = None  # the stages' settings and what the budget cut
+
+    @property
+    def refined(self) -> list[ConfigResult]:
+        """The contenders the refine stage measured (the winner is one of them)."""
+        return [r for r in self.rows if r.refined]
 
     @property
     def guarantee_s(self) -> float:
@@ -188,6 +258,7 @@ class TuneResult:
             "efficiency_unit": self.efficiency_unit,
             "cache_key": self.cache_key,
             "launch": self.launch,
+            "protocol": None if self.protocol is None else self.protocol.to_dict(),
             "configs": [r.to_dict(with_trials=with_trials) for r in self.rows],
         }
 

@@ -1,64 +1,34 @@
-"""The tuning protocol: measure every eligible configuration fairly, pick under the guarantee.
+"""The tuning run: measure every eligible configuration fairly, pick under the guarantee.
 
 Part-time power sampling makes short windows lie and heat biases energy, so: idle power first
-(while the device is cool), one warm-up per configuration, then at least three rounds in which
-every configuration gets a window of at least the meter's minimum, in a fresh random order each
-round so that no configuration always follows a hot one. Medians and spreads per configuration;
-the winner is chosen by ``objectives.choose``.
+(while the device is cool), two warm-up calls per configuration, then two stages (settings and
+budget arithmetic in ``protocol.Protocol``). SCREEN: every configuration, short windows in
+interleaved rounds. REFINE: the contenders (and always the fastest), long windows in at least
+three rounds, each round in a fresh random order so that no configuration always follows a hot
+one. The winner and the guarantee are decided on the refine numbers by ``objectives.choose``.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import math
 import random
-import statistics
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from lepton.energy.base import Meter
 from lepton.energy.devices import device_identity, normalize_device
-from lepton.energy.measure import idle_power, measure_repeated
+from lepton.energy.measure import idle_power
 from lepton.energy.meters import meter_for
 from lepton.tune import objectives, registry
 from lepton.tune.cache import TuningCache, key_parts, make_key
+from lepton.tune.protocol import Plan, Protocol, fit_refine, select_contenders
 from lepton.tune.result import ConfigResult, Trial, TuneResult
-
-# progress(phase, done, total): phase is "idle", "warm-up" or "measure"
-Progress = Callable[[str, int, int], None]
+from lepton.tune.stages import Candidate, Progress, measure_rounds, warm_up
 
 
 class TuneWarning(UserWarning):
     """The run went differently from its plan (over budget, too few configurations)."""
-
-
-@dataclass(frozen=True)
-class _Plan:
-    window_s: float  # shortest window per trial
-    rounds: int
-    cooldown_s: float  # idle before each window
-    deadline: float  # meter clock time by which the run should end
-
-    def trial_cost(self, call_s: float, repetitions: int) -> float:
-        return self.cooldown_s + call_s * repetitions
-
-
-@dataclass
-class _Candidate:
-    config: dict[str, Any]
-    call_s: float  # one call, from the warm-up
-    repetitions: int  # calls per window
-
-    @property
-    def id(self) -> int:
-        return int(self.config["id"])
-
-    @property
-    def name(self) -> str:
-        return str(self.config.get("name", self.config["id"]))
 
 
 def _check_arguments(objective: str, max_slowdown: Any, budget_s: Any, rounds: Any) -> None:
@@ -125,19 +95,24 @@ def _resolve_meter(device: Any, meter: Meter | None, objective: str) -> tuple[st
     return device, meter
 
 
-def _window(meter: Meter, min_window_s: Any, objective: str) -> float:
+def _window(meter: Meter, min_window_s: Any, objective: str, protocol: Protocol) -> float:
+    """W, the unit of the stages' windows: the meter's minimum unless ``min_window_s`` says."""
     if min_window_s is None:
         return meter.min_window_s
-    window_s = _seconds(min_window_s, "min_window_s")
-    if objectives.needs_energy(objective) and window_s < meter.min_window_s:
+    unit_s = _seconds(min_window_s, "min_window_s")
+    if unit_s <= 0:
+        msg = f"min_window_s: expected a number of seconds > 0, got {min_window_s}"
+        raise ValueError(msg)
+    shortest = protocol.refine_min_window * unit_s
+    if objectives.needs_energy(objective) and shortest < meter.min_window_s:
         warnings.warn(
             TuneWarning(
-                f"min_window_s={window_s} is shorter than the {meter.source} meter's "
-                f"{meter.min_window_s} s: energy readings will be coarse"
+                f"min_window_s={unit_s}: refine windows down to {shortest:.3g} s are shorter than "
+                f"the {meter.source} meter's {meter.min_window_s} s: energy readings will be coarse"
             ),
             stacklevel=3,
         )
-    return window_s
+    return unit_s
 
 
 def tune(
@@ -154,6 +129,7 @@ def tune(
     configs: Any = None,
     seed: int | None = None,
     cooldown_s: float = 0.0,
+    protocol: Protocol | None = None,
     save: bool = True,
     cache: TuningCache | None = None,
     progress: Progress | None = None,
@@ -163,17 +139,30 @@ def tune(
     ``problem`` is the shape: ``{"m": 256, "n": 4096, "k": 4096}`` or ``(256, 4096, 4096)`` for
     a GEMM. ``objective`` is ``"energy"`` (J per call), ``"time"`` or ``"edp"`` (J·s).
     ``max_slowdown`` is the performance guarantee: the winner's median time is at most that
-    factor above the fastest median of this run. ``budget_s`` bounds the run; when the table
-    does not fit, a random sample of it is measured (``result.skipped`` says which were not).
-    ``cooldown_s`` idles the device before every window, for boards whose heat would otherwise
-    carry from one configuration into the next.
-    Energy objectives need a meter: without one, pass ``objective="time"``.
+    factor above the fastest median, both from the refine stage of this run. ``budget_s`` bounds
+    the run (``protocol.Protocol`` says how it is split); ``result.protocol`` records the settings
+    used and what the budget cut (unscreened configs are also in ``result.skipped``).
+    ``rounds`` is the refine stage's round count; ``min_window_s`` replaces the meter's minimum
+    window W that the stages' windows are multiples of. ``cooldown_s`` idles the device before
+    every window, for boards whose heat would otherwise carry from one configuration into the
+    next. Energy objectives need a meter: without one, pass ``objective="time"``.
     """
     entry = registry.get(op)
     _check_arguments(objective, max_slowdown, budget_s, rounds)
     device, meter = _resolve_meter(device, meter, objective)
-    window_s = _window(meter, min_window_s, objective)
+    unit_s = _window(meter, min_window_s, objective, protocol or Protocol())
     _seconds(cooldown_s, "cooldown_s")
+    if protocol is not None and not isinstance(protocol, Protocol):
+        msg = f"protocol: expected a lepton.tune.Protocol, got {protocol!r}"
+        raise TypeError(msg)
+    plan = (protocol or Protocol()).plan(
+        unit_s=unit_s,
+        budget_s=float(budget_s),
+        rounds=rounds,
+        cooldown_s=float(cooldown_s),
+        counter_period_s=meter.counter_period_s if meter.has_energy else 0.0,
+        energy=objectives.needs_energy(objective),
+    )
     shape = registry.parse_shape(entry, problem)
     pool = _select_configs(entry.configs(device), configs)
     prepared = entry.prepare(shape, device, seed)
@@ -184,25 +173,44 @@ def tune(
     idle_watts = None
     if meter.has_energy:
         report("idle", 0, 1)
-        # Measured first, while the device is cool; a share of the budget, at most one window.
-        idle = idle_power(meter=meter, seconds=min(window_s, 0.05 * budget_s), sync=prepared.sync)
+        idle = idle_power(meter=meter, seconds=plan.idle_s, sync=prepared.sync)
         idle_watts = idle.avg_watts
         report("idle", 1, 1)
 
-    plan = _Plan(window_s, rounds, cooldown_s, start + budget_s)
-    admitted, skipped = _warm_up(pool, prepared, meter, plan, rng, report)
+    admitted, skipped = warm_up(pool, prepared, meter, plan, start, rng, report)
     if not admitted:
         msg = f"configs: no configuration of {entry.name} can run {shape}: {skipped}"
         raise ValueError(msg)
-    trials = _measure_rounds(admitted, prepared, meter, plan, rng, report)
+    plan.screened = len(admitted)
+    if len(admitted) < len(pool) and any("budget" in why for why in skipped.values()):
+        plan.cuts.append(
+            f"screen: {len(admitted)} of {len(pool)} configs (random sample) fit "
+            f"{plan.screen_budget_s:.0f} s; the others were not measured"
+        )
+    windows = {c.id: plan.screen_window_s for c in admitted}
+    trials = measure_rounds("screen", admitted, windows, prepared, meter, plan, rng, report)
+    plan.screen_s = meter.clock() - start
+    screen_rows = _summarise(entry, prepared, objective, admitted, trials, idle_watts)
+
+    contenders, why_not = select_contenders(screen_rows, float(max_slowdown), plan)
+    plan.contenders = [r.name for r in contenders]
+    by_id = {c.id: c for c in admitted}
+    refined = _plan_refine([by_id[r.id] for r in contenders], plan, why_not)
+    windows = dict.fromkeys((c.id for c in refined), plan.refine_window_used_s or 0.0)
+    refine_start = meter.clock()
+    refine_trials = measure_rounds("refine", refined, windows, prepared, meter, plan, rng, report)
+    plan.refine_s = meter.clock() - refine_start
+    for config_id, extra in refine_trials.items():
+        trials[config_id].extend(extra)
+
     rows = _summarise(entry, prepared, objective, admitted, trials, idle_watts)
-    winner = objectives.choose(rows, float(max_slowdown))
+    winner, fastest = _decide(rows, float(max_slowdown), why_not)
     elapsed = meter.clock() - start
     if elapsed > 1.25 * budget_s:
         warnings.warn(
             TuneWarning(
-                f"tuning took {elapsed:.1f} s, over budget_s={budget_s}: the warm-up calls "
-                "predicted shorter windows than the rounds needed"
+                f"tuning took {elapsed:.1f} s, over budget_s={budget_s}: the warm-up and screen "
+                "calls predicted shorter windows than the stages needed"
             ),
             stacklevel=2,
         )
@@ -216,128 +224,80 @@ def tune(
         max_slowdown=float(max_slowdown),
         rows=rows,
         winner=winner,
-        fastest=rows[0],
+        fastest=fastest,
         meter=meter.source if meter.has_energy else "none",
         idle_watts=idle_watts,
         rounds=rounds,
-        window_s=window_s,
+        window_s=plan.refine_window_used_s or 0.0,
         budget_s=float(budget_s),
         elapsed_s=elapsed,
         table_size=len(pool),
         skipped=skipped,
         efficiency_unit=entry.efficiency_unit,
         launch=prepared.launch(),
+        protocol=plan,
     )
     if save:
         _store(result, cache or TuningCache())
     return result
 
 
-def _warm_up(
-    pool: list[dict[str, Any]],
-    prepared: registry.Problem,
-    meter: Meter,
-    plan: _Plan,
-    rng: random.Random,
-    report: Progress,
-) -> tuple[list[_Candidate], dict[str, str]]:
-    """Run each configuration twice (first-call costs stay out), in random order, admitting
-    configurations while the planned rounds still fit the budget.
-
-    A configuration costs about 2 calls of warm-up plus ``rounds`` windows of
-    max(window, one call). The next one's call time is predicted from the median so far.
-    """
-    order = list(pool)
-    rng.shuffle(order)
-    admitted: list[_Candidate] = []
-    skipped: dict[str, str] = {}
-    planned = 0.0  # seconds of rounds already promised to admitted configurations
-    for index, config in enumerate(order):
-        name = str(config.get("name", config["id"]))
-        guess = statistics.median(c.call_s for c in admitted) if admitted else 0.0
-        predicted = 2 * guess + plan.rounds * plan.trial_cost(guess, _repetitions(plan, guess))
-        if admitted and meter.clock() + planned + predicted > plan.deadline:
-            skipped[name] = "not measured: outside the time budget"
-            continue
-        report("warm-up", index, len(order))
-        try:
-            _call(prepared, int(config["id"]))
-            started = meter.clock()
-            _call(prepared, int(config["id"]))
-            call_s = max(meter.clock() - started, 1e-9)
-        except ValueError as exc:  # the kernel cannot run this config on this shape
-            skipped[name] = f"cannot run: {exc}"
-            continue
-        repetitions = _repetitions(plan, call_s)
-        admitted.append(_Candidate(config, call_s, repetitions))
-        planned += plan.rounds * plan.trial_cost(call_s, repetitions)
-    report("warm-up", len(order), len(order))
-    return admitted, skipped
+def _plan_refine(
+    contenders: list[Candidate], plan: Plan, why_not: dict[int, str]
+) -> list[Candidate]:
+    """The contenders that fit what the budget has left, and their window (into ``plan``)."""
+    meter_left = plan.budget_s - plan.reserve_s - (plan.screen_s or 0.0)
+    count, window_s = fit_refine([c.call_s for c in contenders], plan, meter_left)
+    plan.refine_window_used_s = window_s
+    for rank, cand in enumerate(contenders[count:], start=count + 1):
+        why_not[cand.id] = (
+            f"budget: contender {rank} of {len(contenders)} by screened objective, past what "
+            f"{meter_left:.1f} s of refine could hold"
+        )
+    if count < len(contenders):
+        plan.cuts.append(
+            f"refine: {count} of {len(contenders)} contenders fit at "
+            f"{window_s:.2f} s windows; cut {', '.join(c.name for c in contenders[count:])}"
+        )
+    elif window_s < plan.refine_window_s:
+        plan.cuts.append(
+            f"refine: windows shortened from {plan.refine_window_s:.2f} s to {window_s:.2f} s "
+            f"to fit {count} contenders"
+        )
+    if window_s < plan.refine_min_window_s:
+        plan.cuts.append(
+            f"refine: {window_s:.2f} s windows are under the {plan.refine_min_window_s:.2f} s "
+            "minimum (the budget is too small for this op): energy is coarse"
+        )
+    refined = contenders[:count]
+    plan.refined = [c.name for c in refined]
+    return refined
 
 
-def _repetitions(plan: _Plan, call_s: float) -> int:
-    return max(1, math.ceil(plan.window_s / call_s)) if call_s > 0 else 1
-
-
-def _call(prepared: registry.Problem, config_id: int) -> None:
-    prepared.run(config_id)
-    if prepared.sync is not None:
-        prepared.sync()
-
-
-def _measure_rounds(
-    admitted: list[_Candidate],
-    prepared: registry.Problem,
-    meter: Meter,
-    plan: _Plan,
-    rng: random.Random,
-    report: Progress,
-) -> dict[int, list[Trial]]:
-    trials: dict[int, list[Trial]] = {c.id: [] for c in admitted}
-    total, done = plan.rounds * len(admitted), 0
-    report("measure", 0, total)
-    for round_index in range(plan.rounds):
-        order = list(admitted)
-        rng.shuffle(order)
-        for position, cand in enumerate(order):
-            if plan.cooldown_s > 0:
-                meter.sleep(plan.cooldown_s)
-            m = measure_repeated(
-                functools.partial(prepared.run, cand.id),
-                meter=meter,
-                sync=prepared.sync,
-                min_window_s=plan.window_s,
-                repetitions=cand.repetitions,
-            )
-            calls = prepared.calls_per_run()
-            if calls > 1:  # one run() replayed several calls: report one call
-                m = m.per_repetition(calls)
-            trials[cand.id].append(
-                Trial(
-                    round=round_index,
-                    position=position,
-                    seconds=m.seconds,
-                    joules=m.joules,
-                    repetitions=m.repetitions,
-                    temperature_c=m.temperature_c,
-                    start_temperature_c=m.start_temperature_c,
-                    gap=m.gap,
-                )
-            )
-            done += 1
-            report("measure", done, total)
-    return trials
+def _decide(
+    rows: list[ConfigResult], max_slowdown: float, why_not: dict[int, str]
+) -> tuple[ConfigResult, ConfigResult]:
+    """Winner and fastest from the refined rows; screen-only rows say why they stopped there."""
+    refined = [r for r in rows if r.refined]
+    winner = objectives.choose(refined, max_slowdown)
+    fastest = min(refined, key=lambda r: r.seconds)
+    screen_fastest = min(r.seconds for r in rows)
+    for row in rows:
+        if not row.refined:
+            row.eligible = row.seconds <= max_slowdown * screen_fastest
+            row.note = why_not.get(row.id, "")
+    return winner, fastest
 
 
 def _summarise(
     entry: registry.TunableOp,
     prepared: registry.Problem,
     objective: str,
-    admitted: list[_Candidate],
+    admitted: list[Candidate],
     trials: dict[int, list[Trial]],
     idle_watts: float | None,
 ) -> list[ConfigResult]:
-    """One row per configuration, fastest first."""
+    """One row per configuration, by screened median time (the one number every row has)."""
     rows = []
     for cand in admitted:
         values = [objectives.trial_value(objective, t.seconds, t.joules) for t in trials[cand.id]]
@@ -347,7 +307,7 @@ def _summarise(
         if idle_watts is not None and row.joules is not None:
             row.above_idle_j = row.joules - idle_watts * row.seconds
         rows.append(row)
-    return sorted(rows, key=lambda r: r.seconds)
+    return sorted(rows, key=lambda r: (r.screen or r).seconds)
 
 
 def _store(result: TuneResult, cache: TuningCache) -> None:

@@ -4,19 +4,21 @@
 ``int8_gemm_cuda`` table) at 8192³ and at M=256, N=K=4096 with ``objective="energy"``,
 ``max_slowdown=1.10``, three runs per shape (seeds 0, 1, 2: fresh inputs and orders), and
 writes ``tune_study-*.json``, ``tune_study.md`` and one Pareto PNG per shape. What it reports
-per shape: every config's ms and J (median and spread over all windows of the three runs),
-W, TOPS, TOPS/J; the fastest config; the energy winner of each run; the saving against the
-fastest and the slowdown; the winner's joules across the runs (spread = (max − min) / median);
-min/max TOPS and J over the table; the seconds each tuning took; the meter's counter-vs-samples
-gap on the busy windows. Once per study: idle power and the gap on an idle window.
+per shape: every config's screen ms and J, and for the contenders the refine ms and J (median
+and spread over the refine windows of the three runs; the winner is decided on those), W, TOPS,
+TOPS/J, which stage decided each row; the fastest config; the energy winner of each run; the
+saving against the fastest and the slowdown; the winner's joules across the runs (spread =
+(max − min) / median); min/max TOPS and J over the table; the seconds each tuning took, how many
+configs were refined and what the budget cut; the meter's counter-vs-samples gap on the refine
+windows. Once per study: idle power and the gap on an idle window.
 
-Device time, with the 15-config ``int8_gemm_cuda`` table: one tuning is ``budget_s`` = 60 s at
-most (idle 1 s + warm-up 2 calls per config + 15 configs × 3 rounds × a 1 s window ≈ 47 s);
-2 shapes × 3 runs ≈ 4.7–6 min, plus the idle window (5 s), the 8192³ inputs (2 × 64 MiB made on
-the host and copied, ~1 s per run) and the CUDA graphs recorded per config at M=256 (~0.1 s
-each): about 6.5 min, inside one 10-minute device call. A larger table (sm_90a kernels) keeps
-the 60 s budget: the tuner then measures a random sample and the report says how many configs
-were left out (raise ``--budget`` through ``LEPTON_STUDY_BUDGET_S`` to measure them all).
+Device time: one tuning is ``budget_s`` = 60 s at most (``lepton.tune.Protocol``: with a
+24-config table, idle 1 s + warm-up ≤ 2.5 s + screen 24 × 2 × 0.25 s = 12 s + refine of up to
+5 contenders × 3 rounds × 2.5–3 s windows ≈ 36–41 s, 3 s reserve: 50–57 s); 2 shapes × 3 runs
+≈ 5–6 min, plus the idle window (5 s), the 8192³ inputs (2 × 64 MiB made on the host and copied,
+~1 s per run) and the CUDA graphs recorded per config at M=256 (~0.1 s each): about 6.5 min,
+inside one 10-minute device call. A larger table keeps the budget: the screen samples it and the
+refine cuts contenders, and the report says what (``LEPTON_STUDY_BUDGET_S`` raises the budget).
 
 ``--size small`` runs the same study on the CPU (``int8_gemm``, one small shape, a short
 budget) so that the code path is exercised anywhere; energy needs RAPL, else time is tuned and
@@ -41,7 +43,7 @@ from lepton.energy.base import Meter
 from lepton.energy.measure import idle_power
 from lepton.energy.measurement import MeasurementWarning
 from lepton.energy.meters import meter_for
-from lepton.tune import TuneResult, tune
+from lepton.tune import Trial, TuneResult, tune
 
 BAR_SAVING = 0.10  # the tuned config uses ≥ 10% fewer joules than the fastest ...
 BAR_SLOWDOWN = 1.10  # ... at ≤ 10% slowdown ...
@@ -80,44 +82,86 @@ def _median(values: Sequence[float]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
+def _stage_numbers(trials: Sequence[Trial]) -> dict[str, Any]:
+    seconds = [t.seconds for t in trials]
+    joules = [t.joules for t in trials if t.joules is not None]
+    s = _median(seconds)
+    j = _median(joules) if trials and len(joules) == len(seconds) else None
+    return {
+        "windows": len(seconds),
+        "ms": None if s is None else s * 1e3,
+        "ms_spread": _spread(seconds),
+        "joules": j,
+        "joules_spread": None if j is None else _spread(joules),
+    }
+
+
 def config_rows(results: Sequence[TuneResult], work_ops: float) -> list[dict[str, Any]]:
-    """One row per config measured in any run: ms and J over every window of every run."""
+    """One row per config screened in any run, by screened time.
+
+    ``ms``/``joules`` and their spreads pool the refine windows of every run that refined the
+    config (``stage`` "refine"); a config no run refined shows its screen numbers there
+    (``stage`` "screen", ``note`` says why). ``screen_ms``/``screen_joules`` pool the screens.
+    """
     by_id: dict[int, dict[str, Any]] = {}
     for run, result in enumerate(results):
         for row in result.rows:
             entry = by_id.setdefault(
-                row.id, {"id": row.id, "name": row.name, "trials": [], "chosen_in": [], "runs": []}
-            )
-            entry["trials"].extend(row.trials)
+                row.id,
+                {"id": row.id, "name": row.name, "screen": [], "refine": [], "chosen_in": [],
+                 "runs": [], "refined_in": [], "note": ""},
+            )  # fmt: skip
+            entry["screen"].extend(row.stage_trials("screen"))
+            entry["refine"].extend(row.stage_trials("refine"))
             entry["runs"].append(run)
+            if row.refined:
+                entry["refined_in"].append(run)
+            elif row.note:
+                entry["note"] = row.note
             if row.chosen:
                 entry["chosen_in"].append(run)
     rows = []
     for entry in by_id.values():
-        seconds = [t.seconds for t in entry["trials"]]
-        joules = [t.joules for t in entry["trials"] if t.joules is not None]
-        s, j = _median(seconds), _median(joules) if len(joules) == len(seconds) else None
+        screen = _stage_numbers(entry["screen"])
+        stage = "refine" if entry["refine"] else "screen"
+        deciding = _stage_numbers(entry[stage])
+        s, j = deciding["ms"] / 1e3, deciding["joules"]
         rows.append(
             {
                 "id": entry["id"],
                 "name": entry["name"],
-                "windows": len(seconds),
+                "stage": stage,
+                "note": entry["note"] if stage == "screen" else "",
+                "windows": deciding["windows"],
                 "runs": entry["runs"],
+                "refined_in": entry["refined_in"],
                 "chosen_in": entry["chosen_in"],
-                "ms": s * 1e3,
-                "ms_spread": _spread(seconds),
+                "ms": deciding["ms"],
+                "ms_spread": deciding["ms_spread"],
                 "joules": j,
-                "joules_spread": None if j is None else _spread(joules),
+                "joules_spread": deciding["joules_spread"],
+                "screen_windows": screen["windows"],
+                "screen_ms": screen["ms"],
+                "screen_ms_spread": screen["ms_spread"],
+                "screen_joules": screen["joules"],
+                "screen_joules_spread": screen["joules_spread"],
                 "watts": None if j is None else j / s,
                 "tops": work_ops / s / 1e12,
                 "tops_per_joule": None if not j else work_ops / j / 1e12,
             }
         )
-    return sorted(rows, key=lambda r: r["ms"])
+    return sorted(rows, key=lambda r: r["screen_ms"] if r["screen_ms"] is not None else r["ms"])
 
 
 def _gaps(results: Sequence[TuneResult]) -> dict[str, float | None]:
-    gaps = [abs(t.gap) for r in results for row in r.rows for t in row.trials if t.gap is not None]
+    """The counter-vs-samples gap over the refine windows (screen windows are too short)."""
+    gaps = [
+        abs(t.gap)
+        for r in results
+        for row in r.rows
+        for t in row.stage_trials("refine")
+        if t.gap is not None
+    ]
     return {"median_abs": _median(gaps), "max_abs": max(gaps) if gaps else None}
 
 
@@ -127,6 +171,7 @@ def summarise_shape(shape: tuple[int, ...], results: Sequence[TuneResult]) -> di
     work = 2.0 * m * n * k
     rows = config_rows(results, work)
     winners = Counter(r.winner.id for r in results)
+    fastest = Counter(r.fastest.name for r in results).most_common(1)[0][0]
     winner_id, times_chosen = winners.most_common(1)[0]
     winner_joules = [
         row.joules for r in results for row in r.rows if row.id == winner_id and row.chosen
@@ -148,8 +193,11 @@ def summarise_shape(shape: tuple[int, ...], results: Sequence[TuneResult]) -> di
         "table_size": results[0].table_size,
         "configs_measured": [len(r.rows) for r in results],
         "skipped": results[0].skipped,
+        "protocol": None if results[0].protocol is None else results[0].protocol.to_dict(),
+        "refined_per_run": [len(r.refined) for r in results],
+        "cuts_per_run": [[] if r.protocol is None else list(r.protocol.cuts) for r in results],
         "configs": rows,
-        "fastest": rows[0]["name"],
+        "fastest": fastest,
         "fastest_per_run": [r.fastest.name for r in results],
         "winner": next(row["name"] for row in rows if row["id"] == winner_id),
         "winner_per_run": [r.winner.name for r in results],
@@ -259,16 +307,18 @@ def _shape_markdown(s: dict[str, Any]) -> list[str]:
     lines = [
         f"## {'×'.join(map(str, s['shape']))} ({s['launch']})",
         "",
-        "| config | ms (median ± half spread) | J | W | TOPS | TOPS/J | chosen in runs |",
-        "|---|---|---|---|---|---|---|",
+        "| config | decided by | screen ms | screen J | ms (median ± half spread) | J | W | TOPS "
+        "| TOPS/J | refined in runs | chosen in runs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in s["configs"]:
-        j = row["joules"]
         lines.append(
-            f"| {row['name']} | {row['ms']:.4f} ±{_pct(row['ms_spread'] / 2)} | "
-            + ("no meter" if j is None else f"{j:.4g} ±{_pct(row['joules_spread'] / 2)}")
-            + f" | {_num(row['watts'], '.1f')} | {row['tops']:.1f} | "
-            f"{_num(row['tops_per_joule'], '.3f')} | {row['chosen_in'] or ''} |"
+            f"| {row['name']} | {row['stage']} | {_num(row['screen_ms'], '.4f')} | "
+            f"{_joules(row['screen_joules'], None)} | "
+            f"{row['ms']:.4f} ±{_pct(row['ms_spread'] / 2)} | "
+            f"{_joules(row['joules'], row['joules_spread'])} | {_num(row['watts'], '.1f')} | "
+            f"{row['tops']:.1f} | {_num(row['tops_per_joule'], '.3f')} | "
+            f"{row['refined_in'] or ''} | {row['chosen_in'] or ''} |"
         )
     gap = s["busy_gap"]
     lines += [
@@ -284,7 +334,13 @@ def _shape_markdown(s: dict[str, Any]) -> list[str]:
         f"- TOPS over configs: {s['tops_min']:.1f} – {s['tops_max']:.1f}; J per call: "
         f"{_num(s['joules_min'], '.4g')} – {_num(s['joules_max'], '.4g')}",
         f"- seconds per tuning: {', '.join(f'{t:.1f}' for t in s['tune_seconds'])}; configs "
-        f"measured {s['configs_measured']} of {s['table_size']}",
+        f"screened {s['configs_measured']} of {s['table_size']}, refined {s['refined_per_run']}",
+        f"- protocol: {_protocol(s['protocol'])}",
+        *(
+            f"- cut in run {run}: {cut}"
+            for run, cuts in enumerate(s["cuts_per_run"])
+            for cut in cuts
+        ),
         f"- busy counter-vs-samples gap: median {_pct(gap['median_abs'])}, "
         f"max {_pct(gap['max_abs'])}",
         f"- bar: saving ≥ 10% {_ok(bar['saving_ok'])}, slowdown ≤ 1.10 {_ok(bar['slowdown_ok'])}, "
@@ -292,6 +348,23 @@ def _shape_markdown(s: dict[str, Any]) -> list[str]:
         "",
     ]
     return lines
+
+
+def _joules(value: float | None, spread: float | None) -> str:
+    if value is None:
+        return "no meter"
+    return f"{value:.4g}" + ("" if spread is None else f" ±{_pct(spread / 2)}")
+
+
+def _protocol(plan: dict[str, Any] | None) -> str:
+    if plan is None:
+        return "-"
+    return (
+        f"screen {plan['screen_rounds']} × {plan['screen_window_s']:.2f} s windows; refine "
+        f"{plan['refine_rounds']} × {plan['refine_window_s']:.2f} s windows (shortened to no "
+        f"less than {plan['refine_min_window_s']:.2f} s); margins: time "
+        f"{plan['time_margin']:.0%}, objective {plan['objective_margin']:.2f}"
+    )
 
 
 def _ok(flag: bool) -> str:
