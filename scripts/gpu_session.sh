@@ -39,11 +39,7 @@ echo "# gpu_session: ${phases[*]}" > "$SUMMARY"
 nvidia-smi --query-gpu=name,driver_version,power.limit,clocks.max.sm,temperature.gpu \
   --format=csv >> "$SUMMARY" 2>&1
 
-source_hash() {
-  find csrc src CMakeLists.txt pyproject.toml -type f -print0 | sort -z | xargs -0 sha1sum \
-    | sha1sum | cut -d' ' -f1
-  echo "$LEPTON_CUDA_ARCHITECTURES $LEPTON_CUDA_CONFIGS"
-}
+source_hash() { bash scripts/source_hash.sh; }
 
 require_build() {
   python3 -c "import lepton._core as c; raise SystemExit(0 if c.cuda_compiled else 1)" \
@@ -55,18 +51,22 @@ build_facts() {  # what the build holds: the kernel sets the tests and benches w
 c.cuda_configs_build, 'wgmma', c.cuda_wgmma_build)"
 }
 
+wheel_matches_tree() {  # scripts/prebuild_wheel.sh wrote the hash of the sources it built
+  [[ -f .whl/lepton_kernels.source-hash && "$(cat .whl/lepton_kernels.source-hash)" == "$(source_hash)" ]]
+}
+
 phase_build() {
   if [[ -d .whl ]] && compgen -G ".whl/*.whl" > /dev/null; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
       --target /tmp/site .whl/*.whl || return 1
     export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
     if compgen -G ".whl/lepton_kernels-*.whl" > /dev/null; then
-      if require_build; then
+      if wheel_matches_tree && require_build; then
         echo "lepton-kernels wheel from .whl/ installed into /tmp/site: no source build"
         build_facts
         return
       fi
-      echo "the carried lepton-kernels wheel does not import here: building from source"
+      echo "the carried lepton-kernels wheel is stale or does not import here: building from source"
       rm -rf /tmp/site/lepton /tmp/site/lepton_kernels-*
     fi
   fi
@@ -109,7 +109,7 @@ for p in "${phases[@]}"; do
   start=$SECONDS
   # a function cannot be run by `timeout`: run the phase in a child bash that has them all
   export -f phase_build phase_tests phase_sanitize bench phase_bench_gemm phase_tune_study \
-    phase_bench_inference phase_pipeline require_build source_hash build_facts
+    phase_bench_inference phase_pipeline require_build source_hash build_facts wheel_matches_tree
   export WORK dir
   timeout --signal=TERM --kill-after=15 "${LIMIT[$p]}" bash -c "phase_${p//-/_}" > "$dir/log" 2>&1
   rc=$?

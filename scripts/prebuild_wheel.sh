@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds, on this CPU machine, the wheel the GPU session installs instead of compiling there:
+# CPython 3.12 (the device's), sm_90a, every kernel config, plus the nvidia-cutlass wheel for a
+# fallback source build. Writes .whl/ (git-ignored; carry it: carry=[".whl"]) and the hash of the
+# sources it was built from, which scripts/gpu_session.sh checks before using the wheel.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python="${LEPTON_PY312:-$(command -v python3.12 || echo /root/.pyenv/versions/3.12.1/bin/python3.12)}"
+grep -qxF /.whl/ .git/info/exclude 2>/dev/null || echo /.whl/ >> "$(git rev-parse --git-common-dir)/info/exclude"
+mkdir -p .whl
+rm -f .whl/lepton_kernels-*.whl .whl/lepton_kernels.source-hash
+export LEPTON_CUDA=ON LEPTON_CUDA_ARCHITECTURES=90a-real LEPTON_CUDA_CONFIGS=all
+time "$python" -m pip wheel --no-deps -w .whl .
+python3 -m pip download -q --no-deps -d .whl nvidia-cutlass==4.2.0.0
+bash scripts/source_hash.sh > .whl/lepton_kernels.source-hash  # gpu_session.sh compares
+ls -la .whl
