@@ -134,7 +134,9 @@ def partial_fit(est: Any, X: Any) -> Any:
 # -- lazy transforms ----------------------------------------------------------------------------
 
 
-def _apply(block: Any, method: str, est: Any) -> Any:
+def _apply(block: Any, method: str, est: Any, width: int, dtype: np.dtype) -> Any:
+    if block.shape[0] == 0:  # scikit-learn refuses 0 rows; an empty chunk maps to an empty one
+        return block.reshape(0, width).astype(dtype)
     return getattr(est, method)(block)
 
 
@@ -144,6 +146,8 @@ def _lazy(est: Any, x: da.Array, method: str, width: int, dtype: np.dtype) -> da
         _apply,
         method,
         snapshot,
+        width,
+        dtype,
         dtype=dtype,
         chunks=(x.chunks[0], (width,)),
         meta=da.utils.meta_from_array(x._meta, ndim=2, dtype=dtype),
