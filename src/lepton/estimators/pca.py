@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from lepton._cuda_arrays import is_cuda
+from lepton._dask_input import is_dask_array, lepton_dask
 from lepton.estimators import _pca_gpu
 from lepton.ops.pca import (
     GramStats,
@@ -128,7 +129,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     # -- public API -----------------------------------------------------------------------------
 
     def fit(self, X: Any, y: Any = None) -> PCA:
-        """Fit the model on X (n_samples, n_features); numpy, cupy or torch CUDA."""
+        """Fit the model on X (n_samples, n_features); numpy, cupy or torch CUDA, or a dask
+        array of those (covariance solver, see :mod:`lepton.dask`)."""
+        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
+            return lepton_dask().fit(self, X)
         if is_cuda(X):
             _pca_gpu.fit(self, X)
         else:
@@ -137,6 +141,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
         """Fit on X and return its projection (n_samples, n_components_)."""
+        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
+            return lepton_dask().fit_transform(self, X)
         if is_cuda(X):
             _pca_gpu.fit(self, X)
             return _pca_gpu.transform(self, X)
@@ -150,6 +156,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         solver, whatever ``solver`` says (only the Gram merges); a model fitted by the
         randomized or full solver keeps no Gram and cannot be continued.
         """
+        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
+            return lepton_dask().partial_fit(self, X)
         self._check_params()
         first = not hasattr(self, "components_")
         if not first and getattr(self, "_gram_stats", None) is None:
@@ -170,6 +178,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         """Project X on the components: ``(X − mean_) @ components_ᵀ`` (whitened if asked)."""
+        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
+            return lepton_dask().transform(self, X)
         check_is_fitted(self)
         if is_cuda(X) or _pca_gpu.fitted_place(self) is not None:
             return _pca_gpu.transform(self, X)
@@ -177,6 +187,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Map projections (n_samples, n_components_) back to the feature space."""
+        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
+            return lepton_dask().inverse_transform(self, X)
         check_is_fitted(self)
         if is_cuda(X) or _pca_gpu.fitted_place(self) is not None:
             return _pca_gpu.inverse_transform(self, X)

@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from lepton._dask_input import is_dask_array, lepton_dask
 from lepton.ops.preprocess import (
     ColumnStats,
     PreprocessPlan,
@@ -85,11 +86,15 @@ class Preprocessor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> Preprocessor:
         """Compute the statistics of ``X`` and plan the transform."""
+        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
+            return lepton_dask().fit(self, X)
         X = self._validate(X, reset=True)
         return self._set_stats(column_stats(X))
 
     def partial_fit(self, X: Any, y: Any = None) -> Preprocessor:
         """Merge the statistics of the batch ``X`` into those seen so far."""
+        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
+            return lepton_dask().partial_fit(self, X)
         first = not hasattr(self, "stats_")
         X = self._validate(X, reset=first)
         stats = column_stats(X)
@@ -97,12 +102,16 @@ class Preprocessor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         """Impute, clip, scale and cast ``X`` with the fitted coefficients (one pass)."""
+        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
+            return lepton_dask().transform(self, X)
         check_is_fitted(self, "stats_")
         X = self._validate(X, reset=False)
         return apply_plan(X, self._plan)
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
         """``fit(X).transform(X)`` with one validation and conversion of ``X``."""
+        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
+            return lepton_dask().fit_transform(self, X)
         X = self._validate(X, reset=True)
         self._set_stats(column_stats(X))
         return apply_plan(X, self._plan)

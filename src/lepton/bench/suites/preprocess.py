@@ -183,6 +183,7 @@ def cases(size: str = "small") -> list[Case]:
         notes="both passes, writing into a reused output buffer (no fresh-page zeroing)",
         skipped={"numpy": "its ufunc chain has no single fused out="},
     )
+    _add_dask(both, x, options)
     try:
         fused = NumbaFused()
     except ImportError:
@@ -194,3 +195,26 @@ def cases(size: str = "small") -> list[Case]:
         apply_only.impls.append(Impl("numba fused", lambda: fused.transform(x, coefs)))
         into_out.impls.append(Impl("numba fused", lambda: fused.fit_transform(x, out=reused)))
     return [both, apply_only, into_out]
+
+
+DASK_CHUNKS = 8
+
+
+def _add_dask(case: Case, x: np.ndarray, options: dict[str, Any]) -> None:
+    """lepton.dask on the same data in DASK_CHUNKS row blocks: its per-block stats, tree merge
+    and graph overhead next to the one-array call. The synchronous scheduler runs the blocks one
+    after another, each with all of lepton's threads (a thread pool on top would oversubscribe
+    the cores)."""
+    try:
+        import dask.array as da
+    except ImportError:
+        case.skipped["lepton.dask"] = "dask is not installed"
+        return
+    from lepton.estimators import Preprocessor
+
+    x_da = da.from_array(x, chunks=(-(-x.shape[0] // DASK_CHUNKS), -1))
+
+    def run() -> np.ndarray:
+        return Preprocessor(**options).fit_transform(x_da).compute(scheduler="sync")
+
+    case.impls.append(Impl(f"lepton.dask, {DASK_CHUNKS} chunks", run))
