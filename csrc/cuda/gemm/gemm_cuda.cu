@@ -139,10 +139,10 @@ bool runnable(const GemmCudaConfig& c, int m, int n, int k, int out_dtype,
 std::string wgmma_build_note() {
   const std::string status = wgmma_status();
   if (status == "no-cutlass")
-    return "is not in this build: the CUTLASS headers were not found at build time (pip install "
-           "nvidia-cutlass, or set LEPTON_CUTLASS_DIR, and rebuild)";
+    return "was left out: no CUTLASS headers at build time (pip install nvidia-cutlass==4.2.0.0, "
+           "or set LEPTON_CUTLASS_DIR, and rebuild)";
   if (status == "no-sm90a")
-    return "is not in this build: LEPTON_CUDA_ARCHITECTURES has no 90a (rebuild with 90a-real)";
+    return "was left out: LEPTON_CUDA_ARCHITECTURES has no 90a (rebuild with 90a-real in it)";
   return concat("was left out by LEPTON_CUDA_CONFIGS=", configs_build(),
                 " (rebuild with LEPTON_CUDA_CONFIGS=all)");
 }
