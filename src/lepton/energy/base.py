@@ -98,6 +98,10 @@ class Meter:
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 
+    def read_counter(self) -> float:
+        """The cumulative energy counter now, in joules (for tick-aligned windows)."""
+        return self._read_joules()
+
     def begin(self, *, sample: bool = True) -> Window:
         """Open a window; ``sample=False`` skips the power sampler (cheap, for many short calls)."""
         if self.reason is not None:

@@ -13,6 +13,7 @@ from lepton.energy.base import Meter
 from lepton.energy.devices import cuda_index, normalize_device
 from lepton.energy.measurement import Measurement
 from lepton.energy.meters import meter_for
+from lepton.energy.ticks import TickLog, aligns
 
 Sync = Callable[[], Any]
 SyncArg = Sync | Literal["auto"] | None
@@ -96,7 +97,9 @@ def measure_repeated(
     ``fn`` is repeated until the window spans ``min_window_s`` (default: the meter's own
     minimum), with the device synchronised at both ends, and the reading is divided by the
     number of calls. Without ``repetitions`` one timed call (which also warms up) sizes the
-    batch; if the batch still ends short of the window, more calls extend it.
+    batch; if the batch still ends short of the window, more calls extend it. On a meter whose
+    counter moves in coarse ticks (NVML) the counter is polled between calls and the joules come
+    from the power between its update moments (``energy/ticks.py``; ``joules_from="ticks"``).
     """
     name, meter = resolve_meter(device, meter)
     wait = resolve_sync(sync, name)
@@ -111,11 +114,18 @@ def measure_repeated(
         raise ValueError(msg)
     if wait is not None:
         wait()
+    ticks = TickLog(meter) if aligns(meter) else None
     window = meter.begin()
     done, batch = 0, min(repetitions, max_repetitions)
     while True:
-        for _ in range(batch):
-            fn()
+        if ticks is None:
+            for _ in range(batch):
+                fn()
+        else:
+            ticks.poll(force=done == 0)
+            for _ in range(batch):
+                fn()
+                ticks.poll()
         done += batch
         if wait is not None:
             wait()
@@ -126,7 +136,10 @@ def measure_repeated(
         batch = min(
             max(1, math.ceil((window_s - elapsed) / per_call * 1.05)), max_repetitions - done
         )
-    return meter.end(window).per_repetition(done)
+    reading = meter.end(window)
+    if ticks is not None:
+        reading = ticks.aligned(reading)
+    return reading.per_repetition(done)
 
 
 def _calibrate(
@@ -156,6 +169,14 @@ def idle_power(
     wait = resolve_sync(sync, name)
     if wait is not None:
         wait()
+    span = meter.min_window_s if seconds is None else seconds
+    ticks = TickLog(meter) if aligns(meter) else None
     window = meter.begin()
-    meter.sleep(meter.min_window_s if seconds is None else seconds)
-    return meter.end(window)
+    if ticks is None:
+        meter.sleep(span)
+        return meter.end(window)
+    ticks.poll(force=True)
+    while meter.clock() - window.t0 < span:
+        meter.sleep(ticks.interval_s)
+        ticks.poll(force=True)
+    return ticks.aligned(meter.end(window))

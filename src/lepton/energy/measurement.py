@@ -39,6 +39,11 @@ class Measurement:
     start_temperature_c: float | None = None
     short_window: bool = False  # window shorter than the meter needs: energy is unreliable
     device: str = "cpu"
+    # "counter": joules is the counter's difference between the window's ends; "ticks": power
+    # between the counter's own update moments × time (energy/ticks.py), the end-to-end
+    # difference kept in counter_joules.
+    joules_from: str = "counter"
+    counter_joules: float | None = None
 
     def per_repetition(self, repetitions: int) -> Measurement:
         """This window's reading divided over ``repetitions`` calls of the same work."""
@@ -51,6 +56,9 @@ class Measurement:
             joules=None if self.joules is None else self.joules / repetitions,
             sampled_joules=(
                 None if self.sampled_joules is None else self.sampled_joules / repetitions
+            ),
+            counter_joules=(
+                None if self.counter_joules is None else self.counter_joules / repetitions
             ),
             repetitions=self.repetitions * repetitions,
         )
