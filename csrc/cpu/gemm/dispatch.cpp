@@ -131,7 +131,8 @@ void linear_int8(const void* x, ASource kind, std::int64_t M, const PackedWeight
                  Activation act, OutType out_type, float out_scale, void* out, float* x_scale,
                  int config_id) {
   LEPTON_CHECK_ARG(kind != ASource::i8, "x: linear_int8 takes float rows");
-  LEPTON_CHECK_ARG(out_type != OutType::i32, "out_dtype: linear_int8 writes a float or int8 result");
+  LEPTON_CHECK_ARG(out_type != OutType::i32,
+                   "out_dtype: linear_int8 writes a float or int8 result");
   check_out_scale(out_type, out_scale);
   const std::int64_t N = w.N(), K = w.K();
   check_shape(M, N, K);

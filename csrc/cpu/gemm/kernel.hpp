@@ -80,7 +80,8 @@ struct Kernel {
   }
 
   // One output row of a tile: exact int32, or float with scales, bias and activation, written
-  // once as float32, float16 or requantized int8. Vectors past N are computed (B is zero-padded) but never stored.
+  // once as float32, float16 or requantized int8. Vectors past N are computed (B is
+  // zero-padded) but never stored.
   static void finish_row(ivec* acc, std::int64_t row, const TileOut& o) {
     const Epilogue& e = *o.e;
     if constexpr (T::kShiftA) {

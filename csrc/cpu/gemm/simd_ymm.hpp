@@ -83,7 +83,7 @@ struct YmmOps {
     const ivec i = _mm256_cvttps_epi32(
         _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));  // integral: exact
     const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
-    const __m128i b = _mm_packs_epi16(w, w);  // bytes 0..7 in lane order (values fit: no saturation)
+    const __m128i b = _mm_packs_epi16(w, w);  // bytes 0..7 in lane order; values fit, no saturation
     if (n == kLanes) {
       _mm_storel_epi64(reinterpret_cast<__m128i*>(p), b);
     } else {
