@@ -287,7 +287,9 @@ def test_linear_int8_out_scale_errors():
         linear_int8(x, packed, out_scale=0.1)
     with pytest.raises(ValueError, match="out_scale: expected a positive finite float"):
         linear_int8(x, packed, out_dtype="int8", out_scale=-1.0)
-    with pytest.raises(ValueError, match="out_dtype: the CPU linear_int8 writes float32 or int8"):
+    with pytest.raises(
+        ValueError, match=r"out_dtype: the CPU linear_int8 writes float32 only \(or int8"
+    ):
         linear_int8(x, packed, out_dtype="float16")
 
 

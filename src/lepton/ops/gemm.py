@@ -324,7 +324,10 @@ def linear_int8(
         return _gemm_cuda.linear_int8(x, packed._handle, activation, out_dtype, config)
     out = "float32" if out_dtype is None else _gemm_cuda.dtype_name(out_dtype)
     if out not in ("float32", "int8"):
-        msg = f"out_dtype: the CPU linear_int8 writes float32 or int8, got {out_dtype!r}"
+        msg = (
+            "out_dtype: the CPU linear_int8 writes float32 only (or int8 with out_scale), "
+            f"got {out_dtype!r}"
+        )
         raise ValueError(msg)
     _check_out_scale_matches(out, scale)
     n, k = packed.shape
