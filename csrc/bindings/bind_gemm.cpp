@@ -37,7 +37,8 @@ OutType out_type_from(const std::string& name) {
   if (name == "int32") return OutType::i32;
   if (name == "float32") return OutType::f32;
   if (name == "float16") return OutType::f16;
-  fail_arg("out_dtype: expected int32, float32 or float16, got ", name);
+  if (name == "int8") return OutType::i8;
+  fail_arg("out_dtype: expected int32, float32, float16 or int8, got ", name);
 }
 
 const float* data_or_null(const std::optional<F32>& v) { return v ? v->data() : nullptr; }
@@ -85,7 +86,7 @@ py::dict config_dict(const gemm::GemmConfig& c) {
 py::array int8_gemm(const I8& a, const I8& b, const std::optional<F32>& a_scale,
                     const std::optional<F32>& b_scale, const std::optional<F32>& bias,
                     const std::optional<std::string>& activation, const std::string& out_dtype,
-                    int config) {
+                    float out_scale, int config) {
   LEPTON_CHECK_ARG(a.ndim() == 2 && b.ndim() == 2, "a, b: expected 2-D arrays");
   const std::int64_t M = a.shape(0), K = a.shape(1), N = b.shape(0);
   LEPTON_CHECK_ARG(b.shape(1) == K, "b: expected K=", K, " columns, got ", b.shape(1));
@@ -95,6 +96,7 @@ py::array int8_gemm(const I8& a, const I8& b, const std::optional<F32>& a_scale,
   epi.bias = data_or_null(bias);
   epi.act = activation_from(activation);
   epi.out = out_type_from(out_dtype);
+  epi.out_scale = out_scale;
   LEPTON_CHECK_ARG(!a_scale || a_scale->size() == M, "a_scale: expected length ", M);
   LEPTON_CHECK_ARG(!b_scale || b_scale->size() == N, "b_scale: expected length ", N);
   LEPTON_CHECK_ARG(!bias || bias->size() == N, "bias: expected length ", N);
@@ -123,13 +125,15 @@ std::pair<I8, F32> quantize_rows(const py::array& x) {
   return {q, scale};
 }
 
-std::pair<F32, F32> linear_int8(const py::array& x, PackedHandle& w,
-                                const std::optional<std::string>& activation, int config) {
+std::pair<py::array, F32> linear_int8(const py::array& x, PackedHandle& w,
+                                      const std::optional<std::string>& activation,
+                                      const std::string& out_dtype, float out_scale, int config) {
   const FloatRows r = float_rows(x, "x");
   std::shared_ptr<const gemm::PackedWeights> weights = w.weights;
   LEPTON_CHECK_ARG(r.K == weights->K(), "x: expected ", weights->K(), " columns (the weights' K), got ",
                    r.K);
   const Activation act = activation_from(activation);
+  const OutType out_type = out_type_from(out_dtype);
   if (weights->layout().isa != active_isa()) {
     // The ISA cap changed since packing: repack for the active kernel and keep that layout.
     {
@@ -138,13 +142,14 @@ std::pair<F32, F32> linear_int8(const py::array& x, PackedHandle& w,
     }
     w.weights = weights;
   }
-  F32 out({r.rows, weights->N()});
+  py::array out(py::dtype::from_args(py::str(out_dtype)), {r.rows, weights->N()});
   F32 x_scale(r.rows);
-  float* out_ptr = out.mutable_data();
+  void* out_ptr = out.mutable_data();
   float* s_ptr = x_scale.mutable_data();
   {
     py::gil_scoped_release release;
-    gemm::linear_int8(r.data, r.kind, r.rows, *weights, act, out_ptr, s_ptr, config);
+    gemm::linear_int8(r.data, r.kind, r.rows, *weights, act, out_type, out_scale, out_ptr, s_ptr,
+                      config);
   }
   return {out, x_scale};
 }
@@ -182,7 +187,8 @@ void register_gemm(py::module_& m) {
   m.def("int8_gemm", &int8_gemm, py::arg("a").noconvert(), py::arg("b").noconvert(),
         py::arg("a_scale").noconvert(), py::arg("b_scale").noconvert(),
         py::arg("bias").noconvert(), py::arg("activation"), py::arg("out_dtype"),
-        py::arg("config"));
+        py::arg("out_scale"), py::arg("config"),
+        "out_scale: the int8 output's step (ignored for other dtypes).");
   m.def("quantize_rows", &quantize_rows, py::arg("x"),
         "Per-row symmetric int8 quantization of a C-contiguous float32/float64 (rows, K) array.");
   py::class_<PackedHandle>(m, "PackedWeights")
@@ -195,7 +201,7 @@ void register_gemm(py::module_& m) {
   m.def("pack_weights", &pack_weights, py::arg("w").noconvert(), py::arg("w_scale").noconvert(),
         py::arg("bias").noconvert());
   m.def("linear_int8", &linear_int8, py::arg("x"), py::arg("w"), py::arg("activation"),
-        py::arg("config"));
+        py::arg("out_dtype"), py::arg("out_scale"), py::arg("config"));
 }
 
 }  // namespace lepton

@@ -1,5 +1,6 @@
 #include "cpu/gemm/dispatch.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -68,6 +69,14 @@ void check_shape(std::int64_t M, std::int64_t N, std::int64_t K) {
                    " (int32 accumulation is exact only up to it)");
 }
 
+// The requantizing store divides by out_scale: zero, a negative or a non-finite step describes
+// no int8 grid (Python checks first; this guards the kernels).
+void check_out_scale(OutType out, float out_scale) {
+  if (out != OutType::i8) return;
+  LEPTON_CHECK_ARG(std::isfinite(out_scale) && out_scale > 0.0f,
+                   "out_scale: expected a positive finite float, got ", out_scale);
+}
+
 // Resolves the config, plans the call and finds workspace: `extra` leading bytes for the caller
 // (64-byte aligned), then the plan's part, which call.workspace points at. Returns the start.
 std::uint8_t* prepare(const KernelOps& ops, GemmCall& call, std::int64_t N, std::int64_t K,
@@ -86,6 +95,7 @@ std::uint8_t* prepare(const KernelOps& ops, GemmCall& call, std::int64_t N, std:
 void int8_gemm(const std::int8_t* a, const std::int8_t* b, std::int64_t M, std::int64_t N,
                std::int64_t K, const EpilogueArgs& epi, void* out, int config_id) {
   check_shape(M, N, K);
+  check_out_scale(epi.out, epi.out_scale);
   const KernelOps& ops = kernel_ops(active_isa());
   const Layout& layout = ops.layout;
   GemmCall call;
@@ -113,13 +123,17 @@ void int8_gemm(const std::int8_t* a, const std::int8_t* b, std::int64_t M, std::
   };
   call.b = PackedBView{packed, layout.shift_a ? colsum : nullptr, N, K, layout};
   call.epi = Epilogue{epi.a_scale, pad(scale, epi.b_scale), pad(bias, epi.bias), epi.act, epi.out,
-                      out, N};
+                      epi.out_scale, out, N};
   ops.run(call);
 }
 
 void linear_int8(const void* x, ASource kind, std::int64_t M, const PackedWeights& w,
-                 Activation act, float* out, float* x_scale, int config_id) {
+                 Activation act, OutType out_type, float out_scale, void* out, float* x_scale,
+                 int config_id) {
   LEPTON_CHECK_ARG(kind != ASource::i8, "x: linear_int8 takes float rows");
+  LEPTON_CHECK_ARG(out_type != OutType::i32,
+                   "out_dtype: linear_int8 writes a float or int8 result");
+  check_out_scale(out_type, out_scale);
   const std::int64_t N = w.N(), K = w.K();
   check_shape(M, N, K);
   const KernelOps& ops = kernel_ops(w.layout().isa);
@@ -131,7 +145,7 @@ void linear_int8(const void* x, ASource kind, std::int64_t M, const PackedWeight
   call.lda = K;
   call.a_scale_out = x_scale;
   call.b = w.view();
-  call.epi = Epilogue{x_scale, w.b_scale(), w.bias(), act, OutType::f32, out, N};
+  call.epi = Epilogue{x_scale, w.b_scale(), w.bias(), act, out_type, out_scale, out, N};
   prepare(ops, call, N, K, config_id, 0);
   ops.run(call);
   LEPTON_CHECK_ARG(call.bad_row < 0, "x: row ", call.bad_row,

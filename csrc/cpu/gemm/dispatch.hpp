@@ -19,6 +19,7 @@ struct EpilogueArgs {
   const float* bias = nullptr;     // (N) or null
   Activation act = Activation::none;
   OutType out = OutType::i32;
+  float out_scale = 1.0f;  // OutType::i8: the output's quantization step (positive, finite)
 };
 
 // config_id < 0: the built-in heuristic. out: (M, N) of the OutType, row-major.
@@ -26,10 +27,12 @@ void int8_gemm(const std::int8_t* a, const std::int8_t* b, std::int64_t M, std::
                std::int64_t K, const EpilogueArgs& epi, void* out, int config_id);
 
 // x: (M, K) float32 or float64 rows, quantized per row on the fly (scales to x_scale, (M));
-// out = act((q_x · w_qᵀ)·x_scale·w_scale + bias), float32 (M, N). Raises std::invalid_argument
-// naming the row when x has NaN/Inf.
+// out = act((q_x · w_qᵀ)·x_scale·w_scale + bias), (M, N) of `out_type` (float32, float16, or
+// int8 requantized with out_scale). Raises std::invalid_argument naming the row when x has
+// NaN/Inf.
 void linear_int8(const void* x, ASource kind, std::int64_t M, const PackedWeights& w,
-                 Activation act, float* out, float* x_scale, int config_id);
+                 Activation act, OutType out_type, float out_scale, void* out, float* x_scale,
+                 int config_id);
 
 // Per-row quantization into (rows, K) int8 + (rows) float32 scales.
 void quantize_rows(const void* x, ASource kind, std::int64_t rows, std::int64_t K,

@@ -80,7 +80,8 @@ struct Kernel {
   }
 
   // One output row of a tile: exact int32, or float with scales, bias and activation, written
-  // once. Vectors past N are computed (B is zero-padded) but never stored.
+  // once as float32, float16 or requantized int8. Vectors past N are computed (B is
+  // zero-padded) but never stored.
   static void finish_row(ivec* acc, std::int64_t row, const TileOut& o) {
     const Epilogue& e = *o.e;
     if constexpr (T::kShiftA) {
@@ -116,14 +117,36 @@ struct Kernel {
         for (int v = 0; v < NV; ++v) f[v] = Act::sigmoid(f[v]);
         break;
     }
-    if (e.out == OutType::f32) {
-      float* p = static_cast<float*>(e.out_ptr) + row * e.ldo + o.col0;
-      for (int v = 0; v < NV; ++v)
-        if (const int n = lanes_in(o.n_valid, v)) T::store_f_n(p + v * L, f[v], n);
-    } else {
-      std::uint16_t* p = static_cast<std::uint16_t*>(e.out_ptr) + row * e.ldo + o.col0;
-      for (int v = 0; v < NV; ++v)
-        if (const int n = lanes_in(o.n_valid, v)) T::store_h_n(p + v * L, f[v], n);
+    store_row(f, row, o);
+  }
+
+  template <class Out, class Store>
+  static void store_each(const fvec* f, std::int64_t row, const TileOut& o, Store store) {
+    Out* p = static_cast<Out*>(o.e->out_ptr) + row * o.e->ldo + o.col0;
+    for (int v = 0; v < NV; ++v)
+      if (const int n = lanes_in(o.n_valid, v)) store(p + v * L, f[v], n);
+  }
+
+  // The float result of one row, written once in the output dtype.
+  static void store_row(const fvec* f, std::int64_t row, const TileOut& o) {
+    switch (o.e->out) {
+      // (lambdas, not function pointers: each store inlines into its loop)
+      case OutType::f32:
+        store_each<float>(f, row, o, [](float* p, fvec v, int n) { T::store_f_n(p, v, n); });
+        break;
+      case OutType::f16:
+        store_each<std::uint16_t>(f, row, o,
+                                  [](std::uint16_t* p, fvec v, int n) { T::store_h_n(p, v, n); });
+        break;
+      case OutType::i8: {
+        // A true division (requant.hpp): y / out_scale rounds once, like the numpy oracle.
+        const fvec s = T::set_f(o.e->out_scale);
+        store_each<std::int8_t>(f, row, o, [s](std::int8_t* p, fvec v, int n) {
+          T::store_q_n(p, T::div(v, s), n);
+        });
+        break;
+      }
+      case OutType::i32: break;  // finish_row stores the exact accumulator before any float
     }
   }
 

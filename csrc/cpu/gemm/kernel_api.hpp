@@ -11,7 +11,8 @@ namespace lepton::gemm {
 struct GemmConfig;
 
 enum class Activation : int { none = 0, relu = 1, gelu = 2, sigmoid = 3 };
-enum class OutType : int { i32 = 0, f32 = 1, f16 = 2 };
+// i8: the float result requantized with Epilogue::out_scale (requant.hpp has the rule).
+enum class OutType : int { i32 = 0, f32 = 1, f16 = 2, i8 = 3 };
 
 // How one kernel family lays operands out. B (N, K) is packed once into panels of `nr` columns;
 // each panel holds K rounded up to `kgroup`, as [k_group][nr][kgroup] bytes. A is packed per
@@ -36,14 +37,16 @@ struct PackedBView {
   Layout layout{};
 };
 
-// The fused epilogue: out = act(acc·a_scale[m]·b_scale[n] + bias[n]) or the exact int32 acc.
-// b_scale and bias are padded to Np (the kernels read whole vectors); null means 1 / 0.
+// The fused epilogue: out = act(acc·a_scale[m]·b_scale[n] + bias[n]) or the exact int32 acc;
+// int8 output stores that value requantized with out_scale. b_scale and bias are padded to Np
+// (the kernels read whole vectors); null means 1 / 0.
 struct Epilogue {
   const float* a_scale = nullptr;
   const float* b_scale = nullptr;
   const float* bias = nullptr;
   Activation act = Activation::none;
   OutType out = OutType::i32;
+  float out_scale = 1.0f;  // OutType::i8 only: positive, finite
   void* out_ptr = nullptr;
   std::int64_t ldo = 0;  // elements between output rows
 };

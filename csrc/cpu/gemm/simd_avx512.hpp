@@ -82,6 +82,17 @@ struct Avx512Vnni {
     const __m256i h = _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     _mm256_mask_storeu_epi16(p, static_cast<mask>((1u << n) - 1), h);
   }
+  // v: y / out_scale; stores requant.hpp's int8 (NaN → 0, clamp, round half to even).
+  static void store_q_n(std::int8_t* p, fvec v, int n) {
+    v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);  // NaN lanes -> +0
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-127.0f)), _mm512_set1_ps(127.0f));
+    const ivec i = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m128i b = _mm512_cvtsepi32_epi8(i);  // values fit: the saturation never acts
+    if (n == kLanes)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), b);
+    else
+      _mm_mask_storeu_epi8(p, static_cast<mask>((1u << n) - 1), b);
+  }
 };
 
 }  // namespace lepton::gemm::LEPTON_KERNEL_NS

@@ -7,6 +7,7 @@
 
 #include "common/isa.hpp"
 #include "cpu/gemm/kernel_ns.hpp"
+#include "cpu/gemm/requant.hpp"
 
 namespace lepton::gemm::LEPTON_KERNEL_NS {
 
@@ -89,6 +90,10 @@ struct Scalar {
   }
   static void store_h_n(std::uint16_t* p, fvec v, int n) {
     for (int i = 0; i < n; ++i) p[i] = float_to_half(v.v[i]);
+  }
+  // v: y / out_scale; stores requant.hpp's int8.
+  static void store_q_n(std::int8_t* p, fvec v, int n) {
+    for (int i = 0; i < n; ++i) p[i] = requantize_quotient(v.v[i]);
   }
 
   // float32 -> IEEE binary16, round to nearest even: what F16C's vcvtps2ph and numpy do.

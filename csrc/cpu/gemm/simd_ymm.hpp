@@ -76,6 +76,22 @@ struct YmmOps {
       std::memcpy(p, tmp, static_cast<std::size_t>(n) * 2);
     }
   }
+  // v: y / out_scale; stores requant.hpp's int8 (NaN → 0, clamp, round half to even).
+  static void store_q_n(std::int8_t* p, fvec v, int n) {
+    v = _mm256_and_ps(v, _mm256_cmp_ps(v, v, _CMP_ORD_Q));  // NaN lanes -> +0
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
+    const ivec i = _mm256_cvttps_epi32(
+        _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));  // integral: exact
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    const __m128i b = _mm_packs_epi16(w, w);  // bytes 0..7 in lane order; values fit, no saturation
+    if (n == kLanes) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(p), b);
+    } else {
+      alignas(16) std::int8_t tmp[16];
+      _mm_store_si128(reinterpret_cast<__m128i*>(tmp), b);
+      std::memcpy(p, tmp, static_cast<std::size_t>(n));
+    }
+  }
   static ivec bcast32(const void* p) {
     std::int32_t v;
     std::memcpy(&v, p, 4);

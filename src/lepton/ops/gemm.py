@@ -35,7 +35,7 @@ from lepton.ops import _gemm_cuda
 MAX_K: int = int(_core.gemm_max_k)
 
 ACTIVATIONS: tuple[str | None, ...] = (None, "relu", "gelu", "sigmoid")
-OUT_DTYPES: tuple[str, ...] = ("int32", "float32", "float16")
+OUT_DTYPES: tuple[str, ...] = ("int32", "float32", "float16", "int8")
 
 
 def _check_k(k: int, name: str) -> None:
@@ -57,20 +57,51 @@ def _finite_vector(x: Any, name: str, length: int) -> np.ndarray | None:
     return v
 
 
-def _out_dtype(out_dtype: Any, epilogue: bool) -> str:
-    if out_dtype is None:
-        return "float32" if epilogue else "int32"
+def _out_scale(out_scale: Any) -> float | None:
+    """``out_scale`` as the float32 value the kernels divide by (a Python float), or None."""
+    if out_scale is None:
+        return None
+    if isinstance(out_scale, (bool, np.bool_)) or not isinstance(
+        out_scale, (int, float, np.integer, np.floating)
+    ):
+        msg = f"out_scale: expected a positive finite float, got {type(out_scale).__name__}"
+        raise TypeError(msg)
     try:
-        name = np.dtype(out_dtype).name
-    except TypeError:
-        name = repr(out_dtype)
-    choice(name, "out_dtype", OUT_DTYPES)
+        with np.errstate(over="ignore"):
+            value = np.float32(out_scale)
+    except OverflowError:  # an int past float64's range
+        value = np.float32(np.inf)
+    if not (np.isfinite(value) and value > 0):
+        msg = f"out_scale: expected a positive finite float (as float32), got {out_scale!r}"
+        raise ValueError(msg)
+    return float(value)
+
+
+def _check_out_scale_matches(name: str, out_scale: float | None) -> None:
+    if (name == "int8") != (out_scale is not None):
+        msg = (
+            "out_scale: required with out_dtype='int8' (the output's quantization step) "
+            f"and only then; got out_dtype={name!r}, out_scale={out_scale!r}"
+        )
+        raise ValueError(msg)
+
+
+def _out_dtype(out_dtype: Any, epilogue: bool, out_scale: float | None = None) -> str:
+    if out_dtype is None:
+        name = "float32" if epilogue else "int32"
+    else:
+        try:
+            name = np.dtype(out_dtype).name
+        except TypeError:
+            name = repr(out_dtype)
+        choice(name, "out_dtype", OUT_DTYPES)
     if name == "int32" and epilogue:
         msg = (
             "out_dtype: int32 output is the exact accumulator; scales, bias and activation "
-            "need float32 or float16"
+            "need float32, float16 or int8"
         )
         raise ValueError(msg)
+    _check_out_scale_matches(name, out_scale)
     return name
 
 
@@ -98,13 +129,18 @@ def int8_gemm(
     bias: Any = None,
     activation: str | None = None,
     out_dtype: Any = None,
+    out_scale: float | None = None,
     config: int | None = None,
 ) -> np.ndarray:
     """``a @ b.T`` in int8 with exact int32 accumulation and an optional fused epilogue.
 
     Without scales, bias or activation the result is the exact int32 product. Otherwise each
-    element is ``act(acc[m, n] * a_scale[m] * b_scale[n] + bias[n])`` computed in float32
-    (a missing scale is 1, a missing bias 0) and written once as float32 or float16.
+    element is ``y = act(acc[m, n] * a_scale[m] * b_scale[n] + bias[n])`` computed in float32
+    (a missing scale is 1, a missing bias 0) and written once as float32 or float16, or
+    requantized to int8: ``clip(round_half_even(y / out_scale), -127, 127)`` with a float32
+    division, NaN giving 0. That is ``ops.quantize``'s symmetric convention, so the result
+    feeds the next ``int8_gemm`` with ``a_scale = out_scale``. The float32 ``y`` is the same in
+    every output dtype.
 
     Args:
         a: (M, K) int8 activations.
@@ -114,7 +150,9 @@ def int8_gemm(
         bias: (N,) bias (converted to float32; finite).
         activation: None, "relu", "gelu" (erf form, as torch's default) or "sigmoid".
         out_dtype: "int32" (default without epilogue), "float32" (default with one),
-            "float16", or on CUDA also "bfloat16".
+            "float16", "int8" (needs ``out_scale``), or on CUDA also "bfloat16".
+        out_scale: the int8 output's quantization step, a positive float (finite as float32);
+            required with ``out_dtype="int8"`` and refused with any other dtype.
         config: an id from ``config_table("int8_gemm")`` (CUDA: ``"int8_gemm_cuda"``); None
             asks the tuning cache, then a shape heuristic.
 
@@ -122,15 +160,18 @@ def int8_gemm(
         (M, N) array of ``out_dtype``.
 
     Raises:
-        TypeError: ``a`` or ``b`` is not int8, or ``config`` is not an int.
+        TypeError: ``a`` or ``b`` is not int8, ``out_scale`` is not a number, or ``config``
+            is not an int.
         ValueError: wrong ndim, empty input, K mismatch, K > ``MAX_K`` (65536), a scale or
             bias of the wrong length or not finite, an unknown activation or out_dtype, int32
-            output with an epilogue, an unknown config id, or a config that cannot run this
-            shape (the message says why).
+            output with an epilogue, ``out_scale`` missing with int8 output, given with
+            another dtype, or not positive and finite, an unknown config id, or a config that
+            cannot run this shape (the message says why).
     """
+    scale = _out_scale(out_scale)
     if any(is_cuda(x) for x in (a, b, a_scale, b_scale, bias)):
         args = {"a": a, "b": b, "a_scale": a_scale, "b_scale": b_scale, "bias": bias}
-        return _gemm_cuda.int8_gemm(args, activation, out_dtype, config, MAX_K)
+        return _gemm_cuda.int8_gemm(args, activation, out_dtype, config, MAX_K, out_scale=scale)
     hint = "; quantize float data first with lepton.ops.quantize"
     a = host_array(a, "a", dtypes=[np.int8], ndim=2, hint=hint)
     b = host_array(b, "b", dtypes=[np.int8], ndim=2, hint=hint)
@@ -144,9 +185,11 @@ def int8_gemm(
     b_scale = _finite_vector(b_scale, "b_scale", n)
     bias = _finite_vector(bias, "bias", n)
     epilogue = a_scale is not None or b_scale is not None or bias is not None
-    out = _out_dtype(out_dtype, epilogue or activation is not None)
+    out = _out_dtype(out_dtype, epilogue or activation is not None, scale)
     cfg = _config_id(config, (m, n, k))
-    return _core.int8_gemm(a, b, a_scale, b_scale, bias, activation, out, cfg)
+    return _core.int8_gemm(
+        a, b, a_scale, b_scale, bias, activation, out, 1.0 if scale is None else scale, cfg
+    )
 
 
 class PackedLinear:
@@ -227,13 +270,16 @@ def linear_int8(
     activation: str | None = None,
     *,
     out_dtype: Any = None,
+    out_scale: float | None = None,
     config: int | None = None,
 ) -> np.ndarray:
     """``act((x quantized per row) @ w.T · scales + bias)``: an int8 linear layer.
 
     Each row of ``x`` is quantized symmetrically on the fly (exactly as ``quantize`` does,
     fused with the kernel's operand packing), multiplied with exact int32 accumulation, then
-    scaled by the row's scale and ``w_scale``, biased and activated in float32.
+    scaled by the row's scale and ``w_scale``, biased and activated in float32. On the CPU the
+    result may also be requantized to int8 in the same epilogue (``out_dtype="int8"``, with
+    ``out_scale``: the rule of ``int8_gemm``), ready for the next int8 layer.
 
     Args:
         x: (M, K) or (K,) float32 (or float64) activations, finite.
@@ -241,20 +287,25 @@ def linear_int8(
         w_scale: (N,) weight scales, only with raw ``w`` (a PackedLinear carries its own).
         bias: (N,) bias, only with raw ``w``.
         activation: None, "relu", "gelu" or "sigmoid".
-        out_dtype: None or "float32"; on CUDA also "float16" or "bfloat16".
+        out_dtype: None or "float32"; on the CPU also "int8" (needs ``out_scale``); on CUDA
+            also "float16" or "bfloat16".
+        out_scale: the int8 output's step (positive, finite as float32); only with
+            ``out_dtype="int8"``.
         config: an int8_gemm (CUDA: int8_gemm_cuda) config id; None asks the tuning cache,
             then the heuristic.
 
     Returns:
-        (M, N), or (N,) for 1-D ``x``: float32 numpy on the CPU; on CUDA an array of
+        (M, N), or (N,) for 1-D ``x``: float32 (or int8) numpy on the CPU; on CUDA an array of
         ``x``'s library. On CUDA ``x`` may also be float16, and a row of ``x`` with NaN/Inf
         gives a NaN output row (no host synchronisation to check it).
 
     Raises:
         TypeError: ``x`` is not float32/float64, or ``w`` is neither a PackedLinear nor int8.
         ValueError: shape mismatch, NaN/Inf in ``x`` (the message names the row), scales or
-            bias passed with a PackedLinear, or any ``int8_gemm`` argument error.
+            bias passed with a PackedLinear, int8 output on CUDA (not available yet), or any
+            ``int8_gemm`` argument error.
     """
+    scale = _out_scale(out_scale)
     if isinstance(w, PackedLinear):
         for name, value in (("w_scale", w_scale), ("bias", bias)):
             if value is not None:
@@ -264,13 +315,21 @@ def linear_int8(
     else:
         packed = pack_weights(w, w_scale, bias)
     if is_cuda(x) or packed.is_cuda:
+        if scale is not None:
+            msg = "out_scale: int8 output of linear_int8 is CPU-only for now (CUDA: float dtypes)"
+            raise ValueError(msg)
         if not packed.is_cuda:
             msg = "w: the weights were packed on the host but x is a CUDA array; pack CUDA weights"
             raise TypeError(msg)
         return _gemm_cuda.linear_int8(x, packed._handle, activation, out_dtype, config)
-    if out_dtype is not None and _gemm_cuda.dtype_name(out_dtype) != "float32":
-        msg = f"out_dtype: the CPU linear_int8 writes float32 only, got {out_dtype!r}"
+    out = "float32" if out_dtype is None else _gemm_cuda.dtype_name(out_dtype)
+    if out not in ("float32", "int8"):
+        msg = (
+            "out_dtype: the CPU linear_int8 writes float32 only (or int8 with out_scale), "
+            f"got {out_dtype!r}"
+        )
         raise ValueError(msg)
+    _check_out_scale_matches(out, scale)
     n, k = packed.shape
     arr = host_array(x, "x", dtypes=[np.float32, np.float64], ndim=(1, 2))
     if arr.shape[-1] != k:
@@ -279,5 +338,7 @@ def linear_int8(
     choice(activation, "activation", ACTIVATIONS)
     rows = arr.reshape(1, k) if arr.ndim == 1 else arr
     cfg = _config_id(config, (rows.shape[0], n, k))
-    out, _ = _core.linear_int8(rows, packed._handle, activation, cfg)
-    return out[0] if arr.ndim == 1 else out
+    y, _ = _core.linear_int8(
+        rows, packed._handle, activation, out, 1.0 if scale is None else scale, cfg
+    )
+    return y[0] if arr.ndim == 1 else y
