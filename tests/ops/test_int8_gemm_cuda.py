@@ -207,6 +207,18 @@ def test_int8_output_is_the_requantized_float_output(activation):
             ops.int8_gemm(args[0], args[1], out_dtype="int8", out_scale=out_scale, config=cfg["id"])
 
 
+def test_linear_int8_int8_output():
+    lib = _lib()
+    rng = np.random.default_rng(10)
+    w_q, w_scale = ops.quantize(rng.standard_normal((96, 130)).astype(np.float32))
+    bias = rng.standard_normal(96).astype(np.float32)
+    packed = ops.pack_weights(to_device(w_q, lib), to_device(w_scale, lib), to_device(bias, lib))
+    x = to_device(rng.standard_normal((37, 130)).astype(np.float32), lib)
+    y = to_host(ops.linear_int8(x, packed, activation="relu"))
+    q = to_host(ops.linear_int8(x, packed, activation="relu", out_dtype="int8", out_scale=0.02))
+    np.testing.assert_array_equal(q, _requantized(y, 0.02))
+
+
 @pytest.mark.parametrize("lib", LIBRARIES)
 def test_output_is_the_input_library(lib):
     mod = library(lib)

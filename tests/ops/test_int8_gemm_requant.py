@@ -324,7 +324,15 @@ def test_out_scale_reaches_the_cuda_path_as_float32(monkeypatch):
         int8_gemm(a, b, out_dtype="int8", out_scale=0.0)  # checked for both devices
 
 
-def test_linear_int8_int8_output_is_cpu_only():
-    packed = pack_weights(np.ones((4, 32), np.int8))
-    with pytest.raises(ValueError, match="out_scale: int8 output of linear_int8 is CPU-only"):
-        linear_int8(_FakeCuda((2, 32), "<f4"), packed, out_dtype="int8", out_scale=0.5)
+def test_linear_int8_int8_output_reaches_the_cuda_path(monkeypatch):
+    seen = {}
+
+    def fake_linear(x, packed, activation, out_dtype, config, *, out_scale):
+        seen.update(out_dtype=out_dtype, out_scale=out_scale)
+        return "device result"
+
+    monkeypatch.setattr(gemm._gemm_cuda, "linear_int8", fake_linear)
+    packed = gemm.PackedLinear(gemm._gemm_cuda.CudaPackedWeights(None, None, None, 4, 32))
+    out = linear_int8(_FakeCuda((2, 32), "<f4"), packed, out_dtype="int8", out_scale=0.5)
+    assert out == "device result"
+    assert seen == {"out_dtype": "int8", "out_scale": 0.5}

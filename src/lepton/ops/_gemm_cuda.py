@@ -245,6 +245,7 @@ def linear_int8(
     activation: str | None,
     out_dtype: Any,
     config: Any,
+    out_scale: float | None = None,
 ) -> Any:
     """The CUDA path of ``ops.linear_int8``: the quantize kernel, then the fused GEMM.
 
@@ -260,11 +261,11 @@ def linear_int8(
         msg = f"x: expected {packed.k} features (the weights' K), got shape {xd.shape}"
         raise ValueError(msg)
     choice(activation, "activation", tuple(ACT_CODES))
-    out = out_dtype_for(out_dtype, True)
+    out = out_dtype_for(out_dtype, True, out_scale)
     rows = xd.shape[0] if xd.ndim == 2 else 1
     q, scale = _quant_cuda.quantize_rows(xd, rows, packed.w.shape[1], flag=False)
     result = launch_gemm(
         q, packed.w, a_scale=scale, b_scale=packed.w_scale, bias=packed.bias,
-        activation=activation, out_dtype=out, config=config, k=packed.k,
+        activation=activation, out_dtype=out, config=config, k=packed.k, out_scale=out_scale,
     )  # fmt: skip
     return result[0] if xd.ndim == 1 else result

@@ -287,8 +287,8 @@ def linear_int8(
         w_scale: (N,) weight scales, only with raw ``w`` (a PackedLinear carries its own).
         bias: (N,) bias, only with raw ``w``.
         activation: None, "relu", "gelu" or "sigmoid".
-        out_dtype: None or "float32"; on the CPU also "int8" (needs ``out_scale``); on CUDA
-            also "float16" or "bfloat16".
+        out_dtype: None, "float32" or "int8" (needs ``out_scale``); on CUDA also "float16" or
+            "bfloat16".
         out_scale: the int8 output's step (positive, finite as float32); only with
             ``out_dtype="int8"``.
         config: an int8_gemm (CUDA: int8_gemm_cuda) config id; None asks the tuning cache,
@@ -302,8 +302,7 @@ def linear_int8(
     Raises:
         TypeError: ``x`` is not float32/float64, or ``w`` is neither a PackedLinear nor int8.
         ValueError: shape mismatch, NaN/Inf in ``x`` (the message names the row), scales or
-            bias passed with a PackedLinear, int8 output on CUDA (not available yet), or any
-            ``int8_gemm`` argument error.
+            bias passed with a PackedLinear, or any ``int8_gemm`` argument error.
     """
     scale = _out_scale(out_scale)
     if isinstance(w, PackedLinear):
@@ -315,13 +314,12 @@ def linear_int8(
     else:
         packed = pack_weights(w, w_scale, bias)
     if is_cuda(x) or packed.is_cuda:
-        if scale is not None:
-            msg = "out_scale: int8 output of linear_int8 is CPU-only for now (CUDA: float dtypes)"
-            raise ValueError(msg)
         if not packed.is_cuda:
             msg = "w: the weights were packed on the host but x is a CUDA array; pack CUDA weights"
             raise TypeError(msg)
-        return _gemm_cuda.linear_int8(x, packed._handle, activation, out_dtype, config)
+        return _gemm_cuda.linear_int8(
+            x, packed._handle, activation, out_dtype, config, out_scale=scale
+        )
     out = "float32" if out_dtype is None else _gemm_cuda.dtype_name(out_dtype)
     if out not in ("float32", "int8"):
         msg = (
