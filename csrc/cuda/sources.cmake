@@ -6,6 +6,11 @@ list(APPEND LEPTON_SOURCES
   csrc/cuda/gemm/config.cpp
   csrc/cuda/gemm/gemm_cuda.cu
   csrc/cuda/quant/quant_cuda.cu
+  csrc/cuda/preprocess/config.cpp
+  csrc/cuda/preprocess/matrix.cu
+  csrc/cuda/preprocess/stats_cuda.cu
+  csrc/cuda/preprocess/apply_cuda.cu
+  csrc/bindings/bind_preprocess_cuda.cpp
   csrc/bindings/bind_cuda.cpp
 )
 
