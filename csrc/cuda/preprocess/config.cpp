@@ -13,22 +13,23 @@ namespace {
 // knob can matter on a memory-bound pass (leads to measure, not measured yet):
 // - threads / unroll: bytes in flight per SM (Little's law: ~3.35 TB/s × ~0.7 µs ≈ 18 KB per
 //   SM on an H100 SXM); more is slack, fewer registers per thread means more resident blocks;
-// - chunk: larger items write fewer partial statistics and merge less; smaller ones balance the
-//   last wave better on small arrays;
+// - chunk: the statistics pass writes 40 bytes of partial moments per column per item, read
+//   back by the merge: 40 / (rows per item × itemsize) of the input's traffic (0.5% at 512 KiB
+//   of 64 float32 columns, 4% at 64 KiB). Smaller items balance the last wave on small arrays;
 // - a persistent grid on all or half of the SMs: memory bandwidth saturates before every SM is
 //   busy, and idle SMs draw less power (the energy tuner's knob);
 // - forward apply order: the control for the backward default's L2 reuse.
 // clang-format off
 const std::vector<PrepCudaConfig> kTable = {
   // id name                    threads unroll chunk_kib ctas/SM sm_div backward
-  {0, "t256_u4_c64k",             256,    4,      64,      0,     1,    true},
-  {1, "t128_u8_c64k",             128,    8,      64,      0,     1,    true},
-  {2, "t512_u4_c64k",             512,    4,      64,      0,     1,    true},
-  {3, "t256_u8_c256k",            256,    8,     256,      0,     1,    true},
-  {4, "t256_u4_c16k",             256,    4,      16,      0,     1,    true},
-  {5, "t256_u4_c64k_p4",          256,    4,      64,      4,     1,    true},
-  {6, "t256_u8_c64k_p4_halfsm",   256,    8,      64,      4,     2,    true},
-  {7, "t256_u4_c64k_forward",     256,    4,      64,      0,     1,    false},
+  {0, "t256_u4_c512k",            256,    4,     512,      0,     1,    true},
+  {1, "t128_u8_c512k",            128,    8,     512,      0,     1,    true},
+  {2, "t512_u4_c512k",            512,    4,     512,      0,     1,    true},
+  {3, "t256_u8_c2m",              256,    8,    2048,      0,     1,    true},
+  {4, "t256_u4_c64k",             256,    4,      64,      0,     1,    true},
+  {5, "t256_u4_c512k_p4",         256,    4,     512,      4,     1,    true},
+  {6, "t256_u8_c512k_p4_halfsm",  256,    8,     512,      4,     2,    true},
+  {7, "t256_u4_c512k_forward",    256,    4,     512,      0,     1,    false},
 };
 // clang-format on
 constexpr int kSmallChunkId = 4;
@@ -57,7 +58,8 @@ const PrepCudaConfig& config_by_id(int id) { return find_config(kTable, id, "pre
 int heuristic(std::int64_t rows, std::int64_t cols, int itemsize, int sm_count) {
   const std::int64_t bytes = rows * cols * itemsize;
   const std::int64_t per_item = std::int64_t{kTable[0].chunk_kib} << 10;
-  // Fewer than two default items per SM: the small items keep every SM reading.
+  // Fewer than two default items per SM: the small items keep every SM reading (and the
+  // merge traffic of their partial moments is small in absolute terms).
   return bytes < 2 * per_item * std::max(1, sm_count) ? kSmallChunkId : 0;
 }
 
