@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ops"))
-from _cuda_libs import LIBRARIES, to_device, to_host  # noqa: E402
+from _cuda_libs import LIBRARIES, to_device, to_host
 
-from lepton import Preprocessor  # noqa: E402
+from lepton import Preprocessor
 
 pytestmark = pytest.mark.gpu
 
