@@ -142,6 +142,27 @@ def pca_fit() -> None:
         assert to_host(z).shape == (200, 4)
 
 
+def preprocess_stats_and_apply() -> None:
+    """Both preprocessing kernels: row-major vector and scalar paths, column-major with a partial
+    last vector, a persistent grid (config 5) and int8 output; results against the CPU op."""
+    import warnings
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((301, 12)).astype(np.float32)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    for view, cfg in ((x, 0), (x[:, :11], 5), (np.asfortranarray(x[:, :3]), 4)):
+        host = np.array(view, order="K")
+        dev = to_device(host) if host.flags.c_contiguous else to_device(host.T).T
+        stats = ops.column_stats(dev, config=cfg)
+        want = ops.column_stats(host)
+        assert (stats.count == want.count).all()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            q, _ = ops.preprocess(dev, want, clip_sigma=3.0, out_dtype=np.int8, config=cfg)
+            q_cpu, _ = ops.preprocess(host, want, clip_sigma=3.0, out_dtype=np.int8)
+        assert (to_host(q) == q_cpu).all()
+
+
 CASES = [
     probe,
     int8_gemm_every_kernel,
@@ -151,6 +172,7 @@ CASES = [
     linear_int8,
     pca_gram,
     pca_fit,
+    preprocess_stats_and_apply,
 ]
 
 if __name__ == "__main__":

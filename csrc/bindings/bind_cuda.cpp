@@ -152,6 +152,7 @@ void register_cuda(py::module_& m) {
         py::arg("producer"), "Order stream `waiter` after the current work of `producer`.");
   register_gemm_cuda(m);
   register_quant_cuda(m);
+  register_preprocess_cuda(m);
 }
 
 }  // namespace lepton

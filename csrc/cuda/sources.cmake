@@ -8,6 +8,11 @@ list(APPEND LEPTON_SOURCES
   csrc/cuda/quant/quant_cuda.cu
   csrc/cuda/pca/gram_cuda.cu
   csrc/bindings/bind_pca_cuda.cpp
+  csrc/cuda/preprocess/config.cpp
+  csrc/cuda/preprocess/matrix.cu
+  csrc/cuda/preprocess/stats_cuda.cu
+  csrc/cuda/preprocess/apply_cuda.cu
+  csrc/bindings/bind_preprocess_cuda.cpp
   csrc/bindings/bind_cuda.cpp
 )
 

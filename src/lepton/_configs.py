@@ -12,6 +12,7 @@ _TABLES: dict[str, tuple[str, str]] = {
     "int8_gemm": ("gemm_configs", "gemm_config_hash"),
     "int8_gemm_cuda": ("gemm_cuda_configs", "gemm_cuda_config_hash"),  # CUDA builds only
     "preprocess": ("preprocess_configs", "preprocess_config_hash"),
+    "preprocess_cuda": ("preprocess_cuda_configs", "preprocess_cuda_config_hash"),  # CUDA builds
 }
 
 

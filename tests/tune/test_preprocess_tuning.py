@@ -23,9 +23,27 @@ def test_time_tuning_of_preprocess_stores_a_config_from_the_table():
     np.testing.assert_array_equal(ops.preprocess(x), ops.preprocess(x, config=result.winner.id))
 
 
-def test_preprocess_is_cpu_only():
-    with pytest.raises(ValueError, match="CPU only"):
-        tune("preprocess", (100, 3), "time", device="cuda")
+def test_preprocess_on_cuda_tunes_the_cuda_table():
+    from lepton import _core
+    from lepton.tune import registry
+
+    entry = registry.get("preprocess")
+    if not getattr(_core, "cuda_compiled", False):
+        with pytest.raises(ValueError, match="preprocess_cuda has no configuration table"):
+            entry.configs("cuda:0")
+        return
+    assert entry.configs("cuda:0") == ops.config_table("preprocess_cuda")
+    assert entry.table_hash("cuda:0") == ops.config_table_hash("preprocess_cuda")
+    assert entry.table_hash("cpu") == ops.config_table_hash("preprocess")
+
+
+@pytest.mark.gpu
+def test_time_tuning_of_preprocess_on_cuda():
+    pytest.importorskip("cupy")
+    shape = (100_003, 7)
+    result = tune("preprocess", shape, "time", device="cuda:0", budget_s=30, min_window_s=0.02)
+    assert {r.id for r in result.rows} == {c["id"] for c in ops.config_table("preprocess_cuda")}
+    assert tuned_config("preprocess", shape, "float32", "cuda:0") == result.winner.id
 
 
 def test_cli_tunes_preprocess_by_rows_and_columns(capsys):

@@ -15,7 +15,9 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from lepton._cuda_arrays import describe, is_cuda, require
 from lepton._dask_input import is_dask_array, lepton_dask
+from lepton.ops._preprocess_cuda import FLOAT_INPUTS
 from lepton.ops.preprocess import (
     ColumnStats,
     PreprocessPlan,
@@ -67,6 +69,10 @@ class Preprocessor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Notes
     -----
+    CUDA arrays (cupy arrays, torch CUDA tensors; float16, float32, float64) are fitted and
+    transformed on their device: the statistics (``stats_``) come back to the host once per
+    ``fit``/``partial_fit`` call, and ``transform`` returns an array of the input's library.
+
     Inputs that are not float32/float64 (integers, say) are converted to float64. Statistics
     come from the finite values, so imputed values do not shrink the variance: the output
     equals ``StandardScaler`` fitted on the data with NaN, applied after ``SimpleImputer``.
@@ -100,15 +106,17 @@ class Preprocessor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         stats = column_stats(X)
         return self._set_stats(stats if first else merge_stats(self.stats_, stats))
 
-    def transform(self, X: Any) -> np.ndarray:
-        """Impute, clip, scale and cast ``X`` with the fitted coefficients (one pass)."""
+    def transform(self, X: Any) -> Any:
+        """Impute, clip, scale and cast ``X`` with the fitted coefficients (one pass).
+
+        CUDA input (cupy, torch) is transformed on its device; the result is its library's."""
         if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
             return lepton_dask().transform(self, X)
         check_is_fitted(self, "stats_")
         X = self._validate(X, reset=False)
         return apply_plan(X, self._plan)
 
-    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """``fit(X).transform(X)`` with one validation and conversion of ``X``."""
         if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
             return lepton_dask().fit_transform(self, X)
@@ -118,7 +126,9 @@ class Preprocessor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
+    def _validate(self, X: Any, *, reset: bool) -> Any:
+        if is_cuda(X):
+            return self._validate_device(X, reset=reset)
         # Keeps float32/float64 (C or Fortran order, read in place); anything else -> float64.
         return validate_data(
             self,
@@ -129,6 +139,27 @@ class Preprocessor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             ensure_all_finite=False,
             ensure_min_samples=1,
         )
+
+    def _validate_device(self, X: Any, *, reset: bool) -> Any:
+        """A CUDA array stays where it is: float16/32/64, 2-D, at least one row; the feature
+        count is checked like sklearn's ``validate_data`` does (no feature names on devices)."""
+        d = require(describe(X, "X"), "X", dtypes=FLOAT_INPUTS, ndim=2,
+                    hint="; convert device data to a float dtype first")  # fmt: skip
+        n_features = d.shape[1]
+        if reset:
+            self.n_features_in_ = n_features
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif n_features != self.n_features_in_:
+            msg = (
+                f"X has {n_features} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+            raise ValueError(msg)
+        if d.shape[0] < 1:
+            msg = f"X: expected at least 1 sample, got shape {d.shape}"
+            raise ValueError(msg)
+        return X
 
     def _set_stats(self, stats: ColumnStats) -> Preprocessor:
         plan: PreprocessPlan = make_plan(

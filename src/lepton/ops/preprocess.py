@@ -38,6 +38,11 @@ Semantics (each one tested in ``tests/ops/test_preprocess.py``):
 * Inputs must be float32 or float64 (integers raise ``TypeError``: ops never convert silently).
   C- and Fortran-ordered arrays are read in place and the output keeps the input's order; other
   strides are copied to C order first.
+* **CUDA arrays** (cupy, torch CUDA tensors; float16 as well, widened exactly to float32) run
+  both passes on their device with the same numbers (``_preprocess_cuda``); results are the
+  input's library's arrays, ``out=`` must be one on the same device, and ``config`` is a
+  ``config_table("preprocess_cuda")`` id. ``ColumnStats`` stay on the host: computing them
+  costs one host synchronisation. A host array mixed with a device one raises ``TypeError``.
 """
 
 from __future__ import annotations
@@ -47,6 +52,9 @@ from typing import Any
 import numpy as np
 
 from lepton import _core
+from lepton._cuda_arrays import describe_all, is_cuda
+from lepton.ops import _preprocess_cuda
+from lepton.ops._gemm_cuda import require_cuda_build
 from lepton.ops.preprocess_plan import (
     EmptyColumnWarning,
     Options,
@@ -103,6 +111,34 @@ def _output(arr: np.ndarray, dtype: np.dtype, out: Any) -> np.ndarray:
     return out
 
 
+def _on_device(x: Any, out: Any) -> bool:
+    """Whether this is a CUDA call; a host+device mix or two devices raise here, in every build."""
+    if not (is_cuda(x) or is_cuda(out)):
+        return False
+    describe_all({"x": x, "out": out})
+    require_cuda_build("x")
+    return True
+
+
+def _preprocess_on_device(
+    x: Any, stats: Any, out: Any, config: Any, *options_args: Any
+) -> Any | tuple[Any, Any]:
+    options = Options.from_args(*options_args)  # before any pass
+    m = _preprocess_cuda.Matrix(x)
+    if out is not None:
+        _preprocess_cuda.check_out(out, m, (options.out_dtype or np.dtype(m.d.dtype)).name)
+    if stats is not None:
+        check_stats(stats, "stats", m.cols)
+    cfg = _preprocess_cuda.resolve_config(config, m)  # one lookup for both passes
+    if stats is None:
+        stats = column_stats(x, config=cfg)  # one host synchronisation: plans are host-side
+    plan = plan_from_options(stats, options, warn=True)
+    result = _preprocess_cuda.apply(x, plan, out, cfg)
+    if plan.quant_scale is not None:
+        return result, _preprocess_cuda.quant_scale(x, plan)
+    return result
+
+
 def apply_plan(
     x: Any, plan: PreprocessPlan, *, out: np.ndarray | None = None, config: int | None = None
 ) -> np.ndarray:
@@ -114,6 +150,8 @@ def apply_plan(
     ``config``: a ``config_table("preprocess")`` id, or ``None`` (tuning cache, else entry 0);
     the output is the same under every config.
     """
+    if _on_device(x, out):
+        return _preprocess_cuda.apply(x, plan, out, config)
     arr = host_matrix(x)
     if arr.shape[1] != plan.n_columns:
         msg = f"x: has {arr.shape[1]} columns, expected {plan.n_columns} (the columns of the stats)"
@@ -159,6 +197,8 @@ def preprocess(
 
     See the module docstring for the exact semantics (order, Inf, constant and empty columns).
     """
+    if _on_device(x, out):
+        return _preprocess_on_device(x, stats, out, config, impute, clip_sigma, scale, out_dtype)
     arr = host_matrix(x)
     options = Options.from_args(impute, clip_sigma, scale, out_dtype)  # before any pass
     if out is not None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from lepton import _core
+from lepton._cuda_arrays import is_cuda
 from lepton._tuned import tuned_config
 from lepton._validate import host_array
 
@@ -25,6 +26,7 @@ __all__ = [
     "config_id",
     "host_matrix",
     "merge_stats",
+    "stats_from_moments",
 ]
 
 _IN_DTYPES = (np.float32, np.float64)
@@ -136,16 +138,35 @@ def column_stats(x: Any, *, config: int | None = None) -> ColumnStats:
     ``x``: float32 or float64, 2-D. Multithreaded (``lepton.set_num_threads``); the result does
     not depend on the thread count.
 
+    CUDA arrays (cupy, torch; float16 too) are read once on their device and the statistics come
+    back as this host ``ColumnStats``: reading them back is one host synchronisation. There
+    ``config`` is a ``config_table("preprocess_cuda")`` id; the same input and config give
+    bit-identical statistics, which agree with the CPU's to float64 round-off.
+
     ``config``: an id from ``lepton.ops.config_table("preprocess")``; ``None`` asks the tuning
     cache, else entry 0. Counts, min and max are the same under every config; mean and M2 are
     bit-identical between configs of one ``item_kib`` and agree to float64 round-off otherwise
     (the work-item size groups the partial sums).
     """
+    if is_cuda(x):
+        from lepton.ops import _preprocess_cuda
+        from lepton.ops._gemm_cuda import require_cuda_build
+
+        require_cuda_build("x")
+        rows, moments = _preprocess_cuda.column_moments(x, config)
+        return stats_from_moments(rows, *moments)
     arr = host_matrix(x)
-    count, mean, m2, lo, hi = _core.prep_column_stats(arr, config_id(config, arr))
+    return stats_from_moments(arr.shape[0], *_core.prep_column_stats(arr, config_id(config, arr)))
+
+
+def stats_from_moments(
+    n_rows: int, count: Any, mean: Any, m2: Any, lo: Any, hi: Any
+) -> ColumnStats:
+    """ColumnStats from a kernel's float64 moments (an empty column: count 0, min +inf)."""
+    count = np.asarray(count)
     empty = count == 0
     return ColumnStats(
-        n_rows=arr.shape[0],
+        n_rows=n_rows,
         count=count.astype(np.int64),
         mean=np.where(empty, np.nan, mean),
         m2=np.where(empty, 0.0, m2),

@@ -214,3 +214,25 @@ def gemm_problem(
         calls_per_run=lambda: runner.launches,
         launch=lambda: f"{lib.name} arrays, {runner.launch}",
     )
+
+
+def preprocess_problem(
+    x: np.ndarray, device: str, work: float, *, library: DeviceLibrary | None = None
+) -> Problem:
+    """``x`` on ``device`` and one output buffer; ``run(config)`` is both preprocessing passes.
+
+    Direct calls, no graph: the statistics come back to the host (one synchronisation per call),
+    which a graph cannot capture, and a call on tuning-sized data lasts a millisecond or more.
+    """
+    from lepton import ops
+
+    lib = library or device_library(device)
+    x_dev = lib.upload(x)
+    out = lib.module.empty_like(x_dev)
+
+    def run(config: int) -> Any:
+        return ops.preprocess(x_dev, clip_sigma=3.0, out=out, config=config)
+
+    return Problem(
+        x.shape, "float32", run, lib.sync, work, launch=lambda: f"{lib.name} arrays, direct calls"
+    )

@@ -190,45 +190,53 @@ register(
 )
 
 
-# --- Fused preprocessing (CPU) ------------------------------------------------------------------
+# --- Fused preprocessing (CPU table "preprocess", CUDA table "preprocess_cuda") ---------------
+
+_PREPROCESS_TABLES = {"cpu": "preprocess", "cuda": "preprocess_cuda"}
 
 
-def _cpu_only(device: str) -> None:
-    if device != "cpu":
-        msg = f"device: preprocess runs on the CPU only, got {device!r}"
+def _preprocess_table(device: str) -> str:
+    from lepton._configs import ops_with_configs
+
+    name = _PREPROCESS_TABLES["cpu" if device == "cpu" else "cuda"]
+    if name not in ops_with_configs():
+        msg = f"op: {name} has no configuration table in this build (nothing to tune on {device})"
         raise ValueError(msg)
+    return name
 
 
 def _preprocess_configs(device: str) -> list[dict[str, Any]]:
     from lepton import ops
 
-    _cpu_only(device)
-    return ops.config_table("preprocess")
+    return ops.config_table(_preprocess_table(device))
 
 
 def _preprocess_hash(device: str) -> str:
     from lepton import ops
 
-    _cpu_only(device)
-    return ops.config_table_hash("preprocess")
+    return ops.config_table_hash(_preprocess_table(device))
 
 
 def _preprocess_prepare(shape: tuple[int, ...], device: str, seed: int | None) -> Problem:
     from lepton import ops
 
-    _cpu_only(device)
+    _preprocess_table(device)
     rows, cols = shape
     rng = np.random.default_rng(seed)
     x = rng.normal(3.0, 2.0, size=(rows, cols)).astype(np.float32)
     x[rng.random(x.shape) < 0.01] = np.nan  # the imputing path runs as in real data
+    # Bytes moved per call: the statistics pass reads x, the apply pass reads x and writes out.
+    work = float(3 * x.nbytes)
+    if device != "cpu":
+        from lepton.tune.cuda_problem import preprocess_problem
+
+        return preprocess_problem(x, device, work)
     # One output buffer for every call: a fresh one would time the OS zeroing its pages.
     out = np.empty_like(x)
 
     def run(config: int) -> Any:
         return ops.preprocess(x, clip_sigma=3.0, out=out, config=config)
 
-    # Bytes moved per call: the statistics pass reads x, the apply pass reads x and writes out.
-    work = float(2 * x.nbytes + out.nbytes)
     return Problem(shape, "float32", run, None, work)
 
 
@@ -243,6 +251,7 @@ register(
         aliases=("prep",),
         efficiency_unit="GB/J",
         efficiency_scale=1e9,
-        description="impute -> clip -> standard-scale float32 (M rows, N columns), both passes",
+        description="impute -> clip -> standard-scale float32 (M rows, N columns), both passes "
+        "(CPU or CUDA)",
     )
 )

@@ -11,6 +11,9 @@ alone, statistics known — ``Preprocessor.transform``), each allocating its out
 does; and ``fit_transform_out``, lepton and numba writing into a reused output buffer. For large
 arrays the OS zeroing the fresh output pages costs about as much as the apply pass itself, the
 same for every implementation, so the ``_out`` case is the kernel-against-kernel comparison.
+
+``full`` adds the GPU cases of ``preprocess_cuda`` (4M × 64 against cupy and torch, with a
+measured copy-bandwidth roofline) when this is a CUDA build with a GPU and torch.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 
 from lepton import get_num_threads
 from lepton.bench.case import Case, Impl
+from lepton.bench.suites import preprocess_cuda
 from lepton.ops import column_stats, preprocess
 from lepton.ops.preprocess import apply_plan, make_plan
 
@@ -194,7 +198,8 @@ def cases(size: str = "small") -> list[Case]:
         both.impls.append(Impl("numba fused", lambda: fused.fit_transform(x)))
         apply_only.impls.append(Impl("numba fused", lambda: fused.transform(x, coefs)))
         into_out.impls.append(Impl("numba fused", lambda: fused.fit_transform(x, out=reused)))
-    return [both, apply_only, into_out]
+    gpu = preprocess_cuda.cases() if size == "full" else []
+    return [both, apply_only, into_out, *gpu]
 
 
 DASK_CHUNKS = 8

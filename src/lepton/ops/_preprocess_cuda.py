@@ -1,0 +1,214 @@
+"""``column_stats``, ``preprocess`` and ``apply_plan`` for CUDA arrays (contract: ops.preprocess).
+
+The two passes run on the input's device, on its library's current stream, with the numbers of
+the CPU op: the apply kernel computes the CPU kernel's arithmetic in the same precision from the
+same coefficients (planned on the host by :mod:`lepton.ops.preprocess_plan`), and the statistics
+are float64 moments merged in a fixed order (same input and config → bit-identical statistics;
+against the CPU they agree to float64 round-off, the grouping of the sums being different).
+
+- ``column_stats`` returns a host :class:`ColumnStats` (float64 numpy arrays): reading the
+  5 × cols result back is its one host synchronisation. ``preprocess(x)`` without ``stats``
+  therefore synchronises once between its passes, to plan the apply pass on the host.
+- Inputs: float16, float32, float64; row-major or column-major, with any row (or column)
+  stride; other strides are copied to C order by the input's library. float16 is widened
+  exactly to float32, so its results are those of the CPU op on ``x.astype(np.float32)``.
+- Outputs are the input's library's arrays on its device, in the input's memory order;
+  ``out=`` takes such an array (never a host one: mixing host and device raises).
+- ``config``: an id of ``config_table("preprocess_cuda")``; ``None`` asks the tuning cache
+  (op ``"preprocess"`` on ``cuda:N``), else the shape heuristic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lepton import _core
+from lepton import _cuda_arrays as ca
+from lepton._tuned import tuned_config
+from lepton.ops.preprocess_plan import PreprocessPlan
+
+FLOAT_INPUTS = ("float16", "float32", "float64")
+IN_CODES = {"float16": 0, "float32": 1, "float64": 2}
+OUT_CODES = {"float32": 0, "float64": 1, "float16": 2, "int8": 3}
+ROW_MAJOR, COLUMN_MAJOR = 0, 1
+_HINT = "; integer data is not converted silently (cast to float32 first)"
+
+
+def matrix_layout(d: ca.DeviceArray) -> tuple[int, int] | None:
+    """``(layout, ld)`` for a 2-D array the kernels read in place, or ``None`` (copy it).
+
+    Row-major: unit stride along a row, rows ``ld`` elements apart (``ld >= cols``);
+    column-major: unit stride down a column, columns ``ld`` apart (``ld >= rows``).
+    """
+    rows, cols = d.shape
+    if any(s % d.itemsize for s in d.strides):
+        return None
+    e0, e1 = (s // d.itemsize for s in d.strides)
+    if cols == 1 and (rows == 1 or e0 == 1):
+        return COLUMN_MAJOR, rows  # one contiguous column: vectors run down it
+    if cols == 1 or e1 == 1:
+        ld = e0 if rows > 1 else cols
+        if ld >= cols:
+            return ROW_MAJOR, ld
+    if rows == 1 or e0 == 1:
+        ld = e1 if cols > 1 else rows
+        if ld >= rows:
+            return COLUMN_MAJOR, ld
+    return None
+
+
+class Matrix:
+    """A described 2-D CUDA array with the layout the kernels read it in."""
+
+    def __init__(self, x: Any, name: str = "x") -> None:
+        d = ca.require(ca.describe(x, name), name, dtypes=FLOAT_INPUTS, ndim=2, hint=_HINT)
+        layout = matrix_layout(d)
+        if layout is None:
+            d = ca.contiguous(d)
+            layout = (ROW_MAJOR, d.shape[1])
+        self.d = d
+        self.layout, self.ld = layout
+        self.rows, self.cols = d.shape
+
+    def args(self, dtype_codes: dict[str, int]) -> tuple[int, ...]:
+        return (self.d.ptr, dtype_codes[self.d.dtype], self.layout, self.rows, self.cols, self.ld)
+
+
+def resolve_config(config: Any, m: Matrix) -> int:
+    """The caller's config id (checked by the core), the tuning cache's, or the heuristic's."""
+    if config is None:
+        shape = (m.rows, m.cols)
+        config = tuned_config("preprocess", shape, m.d.dtype, f"cuda:{m.d.device}")
+        if config is None:
+            config = -1
+    elif isinstance(config, bool) or not isinstance(config, (int, np.integer)):
+        msg = f"config: expected a preprocess_cuda config id (int) or None, got {config!r}"
+        raise TypeError(msg)
+    elif config < 0:
+        msg = f"config: unknown preprocess_cuda config id {int(config)}; ids are >= 0"
+        raise ValueError(msg)
+    itemsize = m.d.itemsize
+    return int(_core.prep_cuda_resolve_config(int(config), m.rows, m.cols, itemsize, m.d.device))
+
+
+# --- moving small arrays between the host and the input's library ---------------------------
+
+
+def to_host(obj: Any) -> np.ndarray:
+    """A device array as numpy (synchronises the host with the array's stream)."""
+    if type(obj).__module__.split(".")[0] == "torch":
+        return obj.cpu().numpy()
+    return obj.get()
+
+
+def to_device(like: ca.DeviceArray, a: np.ndarray) -> Any:
+    """Host array ``a`` copied to ``like``'s device by ``like``'s library (its current stream)."""
+    a = np.ascontiguousarray(a)
+    out = ca.empty(like, a.shape, a.dtype.name)
+    if type(out).__module__.split(".")[0] == "torch":
+        import torch
+
+        out.copy_(torch.from_numpy(a))
+    else:
+        out.set(a)
+    return out
+
+
+# --- pass 1 ----------------------------------------------------------------------------------
+
+
+def column_moments(x: Any, config: Any) -> tuple[int, np.ndarray]:
+    """``(rows, moments)``: moments is the (5, cols) float64 host array count, mean, m2, min,
+    max of the kernel (an empty column: 0, 0, 0, +inf, -inf)."""
+    m = Matrix(x)
+    cfg = resolve_config(config, m)
+    dev = m.d.device
+    slots = int(_core.prep_cuda_stats_workspace_slots(*m.args(IN_CODES), cfg, dev))
+    workspace = ca.describe(ca.empty(m.d, (5 * slots,), "float64"), "workspace")
+    result = ca.empty(m.d, (5, m.cols), "float64")
+    stream = ca.stream_of(m.d)
+    ca.order_after_producers(stream, [m.d])
+    _core.prep_cuda_column_stats(
+        *m.args(IN_CODES), workspace.ptr, slots, ca.describe(result, "result").ptr, cfg, dev,
+        stream,
+    )  # fmt: skip
+    return m.rows, to_host(result)
+
+
+# --- pass 2 ----------------------------------------------------------------------------------
+
+
+def _span(d: ca.DeviceArray) -> tuple[int, int]:
+    """The byte range ``d`` touches."""
+    last = sum((n - 1) * s for n, s in zip(d.shape, d.strides, strict=True))
+    return d.ptr, d.ptr + last + d.itemsize
+
+
+def _is_f_contiguous(d: ca.DeviceArray) -> bool:
+    rows, cols = d.shape
+    unit_rows = rows == 1 or d.strides[0] == d.itemsize
+    return unit_rows and (cols == 1 or d.strides[1] == d.itemsize * rows)
+
+
+def check_out(out: Any, m: Matrix, dtype: str) -> ca.DeviceArray:
+    """``out`` checked to be a destination for the result of ``m`` (dtype, shape, order)."""
+    od = ca.describe(out, "out")
+    if od.dtype != dtype:
+        msg = f"out: expected dtype {dtype} (the output dtype), got {od.dtype}"
+        raise TypeError(msg)
+    if od.shape != (m.rows, m.cols):
+        msg = f"out: expected shape {(m.rows, m.cols)}, got {od.shape}"
+        raise ValueError(msg)
+    order = "C" if m.layout == ROW_MAJOR else "F"
+    if not (od.is_c_contiguous() if order == "C" else _is_f_contiguous(od)):
+        msg = f"out: expected a {order}-contiguous array (the memory order of x)"
+        raise ValueError(msg)
+    if od.readonly:
+        msg = "out: array is read-only"
+        raise ValueError(msg)
+    same = od.ptr == m.d.ptr and od.strides == m.d.strides and od.itemsize == m.d.itemsize
+    (a0, a1), (b0, b1) = _span(od), _span(m.d)
+    if a0 < b1 and b0 < a1 and not same:
+        msg = "out: overlaps x without being x itself"
+        raise ValueError(msg)
+    return od
+
+
+def _new_output(m: Matrix, dtype: str) -> ca.DeviceArray:
+    if m.layout == ROW_MAJOR:
+        return ca.describe(ca.empty(m.d, (m.rows, m.cols), dtype), "out")
+    return ca.describe(ca.empty(m.d, (m.cols, m.rows), dtype).T, "out")  # Fortran order
+
+
+def out_dtype_of(plan: PreprocessPlan, x: Any) -> str:
+    if plan.out_dtype is not None:
+        return plan.out_dtype.name
+    return ca.describe(x, "x").dtype
+
+
+def apply(x: Any, plan: PreprocessPlan, out: Any, config: Any) -> Any:
+    """The apply pass of ``plan`` over CUDA ``x``; returns the output (``out`` if given)."""
+    m = Matrix(x)
+    if m.cols != plan.n_columns:
+        msg = f"x: has {m.cols} columns, expected {plan.n_columns} (the columns of the stats)"
+        raise ValueError(msg)
+    dtype = plan.out_dtype.name if plan.out_dtype is not None else m.d.dtype
+    od = _new_output(m, dtype) if out is None else check_out(out, m, dtype)
+    ld_out = m.cols if m.layout == ROW_MAJOR else m.rows
+    cfg = resolve_config(config, m)
+    coefs = to_device(m.d, np.stack([plan.fill, plan.lo, plan.hi, plan.center, plan.mul]))
+    stream = ca.stream_of(m.d)
+    ca.order_after_producers(stream, [m.d, od])
+    _core.prep_cuda_apply(
+        *m.args(IN_CODES), od.ptr, OUT_CODES[dtype], ld_out, ca.describe(coefs, "coefs").ptr,
+        bool(plan.replace_inf), cfg, m.d.device, stream,
+    )  # fmt: skip
+    return od.obj if out is None else out
+
+
+def quant_scale(x: Any, plan: PreprocessPlan) -> Any:
+    """int8 output: the plan's per-column scales as a float32 array of ``x``'s library."""
+    assert plan.quant_scale is not None
+    return to_device(ca.describe(x, "x"), plan.quant_scale.astype(np.float32))
