@@ -176,3 +176,33 @@ def test_tuned_config_for_an_unbuilt_kernel_falls_back_to_the_heuristic(monkeypa
     asked.clear()
     _gemm_cuda.resolve_config(2, 64, 64, 64, 0)
     assert asked == [2]
+
+
+def test_tuned_config_is_read_under_the_tuners_op_name(monkeypatch):
+    looked_up = []
+    monkeypatch.setattr(_gemm_cuda, "tuned_config", lambda *a: looked_up.append(a) or None)
+    monkeypatch.setattr(_core, "gemm_cuda_resolve_config", lambda cfg, *a: 0)
+    _gemm_cuda.resolve_config(None, 64, 32, 16, 1)
+    assert looked_up == [("int8_gemm", (64, 32, 16), "int8", "cuda:1")]
+    from lepton.tune import registry
+
+    assert "int8_gemm" in registry.names(with_aliases=True)
+
+
+def test_tuned_config_that_cannot_serve_this_output_falls_back(monkeypatch):
+    # Tuned on int32 output; an sm_90a winner cannot write int8: the heuristic serves instead.
+    asked = []
+
+    def resolve(cfg, m, n, k, code, device):
+        asked.append(cfg)
+        if cfg == 17 and code == _gemm_cuda.OUT_CODES["int8"]:
+            raise ValueError("config: int8_gemm_cuda config 17 ... has no int8 output")
+        return 1 if cfg < 0 else cfg
+
+    monkeypatch.setattr(_core, "gemm_cuda_resolve_config", resolve)
+    monkeypatch.setattr(_gemm_cuda, "built_config_ids", lambda: frozenset({1, 17}))
+    monkeypatch.setattr(_gemm_cuda, "tuned_config", lambda *a: 17)
+    assert _gemm_cuda.resolve_config(None, 64, 64, 64, 0, "int32") == 17
+    asked.clear()
+    assert _gemm_cuda.resolve_config(None, 64, 64, 64, 0, "int8") == 1
+    assert asked == [17, -1]

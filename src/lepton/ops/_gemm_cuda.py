@@ -87,20 +87,28 @@ def resolve_config(
 ) -> int:
     """The caller's config, the tuning cache's, or the heuristic's; checked for the shape.
 
-    A cached id whose kernel this build left out (a cache tuned on a full build) falls back to
-    the heuristic; the caller asking for one gets the core's ValueError saying so.
+    The cache is the tuner's entry for op ``int8_gemm`` on this device (tuned on int32 output).
+    A cached id that cannot serve this call — its kernel left out of this build (a cache tuned
+    on a full build), or unusable for this output (an sm_90a kernel and int8 output or an
+    unaligned N) — falls back to the heuristic; the caller asking for one gets the core's
+    ValueError saying why.
     """
+    code = OUT_CODES[out_dtype]
     if config is None:
-        config = tuned_config("int8_gemm_cuda", (m, n, k), "int8", f"cuda:{device}")
-        if config is None or config not in built_config_ids():
-            config = -1
+        cached = tuned_config("int8_gemm", (m, n, k), "int8", f"cuda:{device}")
+        if cached is not None and cached in built_config_ids():
+            try:
+                return int(_core.gemm_cuda_resolve_config(int(cached), m, n, k, code, device))
+            except ValueError:
+                pass
+        config = -1
     elif isinstance(config, bool) or not isinstance(config, int):
         msg = f"config: expected an int8_gemm_cuda config id (int) or None, got {config!r}"
         raise TypeError(msg)
     elif config < 0:
         msg = f"config: unknown int8_gemm_cuda config id {config}; ids are >= 0"
         raise ValueError(msg)
-    return int(_core.gemm_cuda_resolve_config(int(config), m, n, k, OUT_CODES[out_dtype], device))
+    return int(_core.gemm_cuda_resolve_config(int(config), m, n, k, code, device))
 
 
 def _ptr(d: ca.DeviceArray | None) -> int:
