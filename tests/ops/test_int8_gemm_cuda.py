@@ -85,6 +85,22 @@ def test_default_config_exact_at_tile_multiples():
         np.testing.assert_array_equal(got, gemm_int64(a, b))
 
 
+def test_wgmma_grid_of_few_tiles():
+    """Problems of fewer tiles than SMs, odd counts included: the persistent grid must still be
+    whole clusters (the 2×1 cluster kernel got an empty or odd grid; test_wgmma_grid_model)."""
+    if not _hopper() or not _configs("wgmma_s8"):
+        pytest.skip("needs an sm_90 GPU and a build with the wgmma kernels")
+    lib = _lib()
+    rng = np.random.default_rng(15)
+    for m, n, k in ((1, 16, 16), (100, 768, 64), (129, 256, 128), (300, 1280, 32)):
+        a, b = _int8(rng, (m, k)), _int8(rng, (n, k))
+        want = gemm_int64(a, b)
+        da, db = to_device(a, lib), to_device(b, lib)
+        for cfg in _configs("wgmma_s8"):
+            got = to_host(ops.int8_gemm(da, db, config=cfg["id"]))
+            np.testing.assert_array_equal(got, want, err_msg=f"{cfg['name']} {(m, n, k)}")
+
+
 def test_max_k_exact():
     lib = _lib()
     k = ops.MAX_K

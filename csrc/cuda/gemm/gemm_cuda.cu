@@ -54,10 +54,19 @@ int k_blocks(int k) { return (k + kBlockK - 1) / kBlockK; }
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
-// CTAs of a grid of `work` items under the config's cap (wgmma: always persistent, one per SM
-// at most).
+// CTAs of a grid of `work` items under the config's cap. wgmma: the SM count handed to
+// CUTLASS's persistent scheduler (hw_info.sm_count), which truncates the grid to the problem's
+// tiles itself, in whole clusters; so it is not truncated by `work` here, and it is a multiple of
+// the cluster size (at least one cluster): an odd or too small count gives a grid that is not a
+// whole number of clusters, or an empty one (tile_scheduler_params.h, get_grid_shape).
 int capped_grid(const GemmCudaConfig& c, long long work, int sms) {
-  long long grid = c.engine == Engine::kWgmma ? std::min<long long>(work, sms) : work;
+  if (c.engine == Engine::kWgmma) {
+    const WgKernelInfo& w = wg_info(c.wg());
+    const int cluster = w.cluster_m * w.cluster_n;
+    const int cap = c.cta_cap_div > 0 ? std::max(1, sms / c.cta_cap_div) : sms;
+    return std::max(cluster, cap / cluster * cluster);
+  }
+  long long grid = work;
   if (c.cta_cap_div > 0) grid = std::min<long long>(grid, std::max(1, sms / c.cta_cap_div));
   return static_cast<int>(grid);
 }

@@ -44,7 +44,13 @@ __device__ __forceinline__ C transform(C v, const Coefs<C>& k, C lim) {
   v = keep ? v : k.fill;
   v = v < k.lo ? k.lo : v;
   v = v > k.hi ? k.hi : v;
-  return __fmul_rn(v - k.center, k.mul);  // _rn: never contracted with anything around it
+  // _rn: never contracted with anything around it. __fmul_rn is float-only (a double passed to
+  // it is rounded to float first), so the double path needs __dmul_rn.
+  if constexpr (std::is_same_v<C, double>) {
+    return __dmul_rn(v - k.center, k.mul);
+  } else {
+    return __fmul_rn(v - k.center, k.mul);
+  }
 }
 
 template <class O, class C>
