@@ -5,7 +5,15 @@
 # sources it was built from, which scripts/gpu_session.sh checks before using the wheel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python="${LEPTON_PY312:-$(command -v python3.12 || echo /root/.pyenv/versions/3.12.1/bin/python3.12)}"
+python=""
+for candidate in ${LEPTON_PY312:-} python3.12 /root/.pyenv/versions/3.12*/bin/python3.12; do
+  # the first one that runs and is 3.12 (a pyenv shim may exist and still fail)
+  if "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then
+    python="$candidate"
+    break
+  fi
+done
+[[ -n $python ]] || { echo "no CPython 3.12 here (set LEPTON_PY312)"; exit 1; }
 # .whl/ is in .gitignore: the device's copy of the tree leaves it out unless carried.
 mkdir -p .whl
 rm -f .whl/lepton_kernels-*.whl .whl/lepton_kernels.source-hash
