@@ -32,7 +32,7 @@ for p in "${phases[@]}"; do
   [[ $known == *" $p "* ]] || { echo "unknown phase '$p'; phases:$known"; exit 2; }
 done
 
-declare -A LIMIT=([build]=480 [tests]=240 [sanitize]=240 [bench-gemm]=330 [tune-study]=540
+declare -A LIMIT=([build]=480 [tests]=240 [sanitize]=300 [bench-gemm]=330 [tune-study]=540
                   [bench-inference]=200 [pipeline]=300)
 SUMMARY="$OUT/summary.md"
 echo "# gpu_session: ${phases[*]}" > "$SUMMARY"
