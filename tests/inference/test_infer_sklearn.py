@@ -46,7 +46,9 @@ def test_mlp_hidden_layers_within_the_bound(fit, digits, error_bound, layers_of)
     X_tr, X_te, y_tr, _ = digits
     for activation in ("relu", "logistic", "tanh", "identity"):
         model = fit(
-            MLPRegressor(hidden_layer_sizes=(24, 16), activation=activation, max_iter=50),
+            MLPRegressor(
+                hidden_layer_sizes=(24, 16), activation=activation, max_iter=50, random_state=0
+            ),
             X_tr,
             y_tr,
         )
@@ -61,7 +63,7 @@ def test_mlp_hidden_layers_within_the_bound(fit, digits, error_bound, layers_of)
     [
         LinearRegression,
         lambda: Ridge(alpha=1.0),
-        lambda: MLPRegressor(hidden_layer_sizes=(32,), max_iter=300),
+        lambda: MLPRegressor(hidden_layer_sizes=(32,), max_iter=300, random_state=0),
     ],
 )
 def test_regression_error_is_bounded_and_small(fit, diabetes, error_bound, layers_of, make):
@@ -76,17 +78,19 @@ def test_regression_error_is_bounded_and_small(fit, diabetes, error_bound, layer
     assert np.linalg.norm(err) / np.linalg.norm(want) < 0.01
 
 
-def test_multi_target_regression_keeps_two_dimensions(fit, diabetes):
+def test_multi_target_regression_keeps_two_dimensions(fit, diabetes, error_bound, layers_of):
+    # Seeded: an unseeded 50-iteration MLP sometimes lands where int8 is 1.4% off its small
+    # outputs, which the quantization-step bound allows but a fixed 1% did not.
     X_tr, X_te, y_tr, _ = diabetes
     targets = np.column_stack([y_tr, -0.5 * y_tr + 3])
     for model in (
         fit(Ridge(), X_tr, targets),
-        fit(MLPRegressor(hidden_layer_sizes=(16,), max_iter=50), X_tr, targets),
+        fit(MLPRegressor(hidden_layer_sizes=(16,), max_iter=50, random_state=0), X_tr, targets),
     ):
         got = Lepton(model).predict(X_te)
-        want = model.predict(X_te)
-        assert got.shape == want.shape == (X_te.shape[0], 2)
-        assert np.linalg.norm(got - want) / np.linalg.norm(want) < 0.01
+        want, bound = error_bound(layers_of(model), X_te)
+        assert got.shape == model.predict(X_te).shape == want.shape == (X_te.shape[0], 2)
+        assert np.all(np.abs(got - want) <= bound)
 
 
 def test_binary_logistic_methods_match_sklearn_shapes_and_labels(fit, breast_cancer):
