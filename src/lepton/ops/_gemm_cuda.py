@@ -185,27 +185,41 @@ def int8_gemm(
     )  # fmt: skip
 
 
-def out_dtype_for(out_dtype: Any, epilogue: bool, out_scale: float | None = None) -> str:
-    """The output dtype's name, checked against the epilogue and ``out_scale``.
-
-    ``out_scale`` itself (positive, finite) is checked by ``ops.int8_gemm`` for both devices;
-    here only whether it belongs to the dtype.
-    """
-    name = ("float32" if epilogue else "int32") if out_dtype is None else dtype_name(out_dtype)
-    choice(name, "out_dtype", tuple(OUT_CODES))
-    if name == "int32" and epilogue:
-        msg = (
-            "out_dtype: int32 output is the exact accumulator; scales, bias and activation "
-            "need float32, float16, bfloat16 or int8"
-        )
-        raise ValueError(msg)
+def check_out_scale(name: str, out_scale: float | None) -> None:
+    """``out_scale`` belongs to int8 output and only to it (its value is checked by the ops)."""
     if (name == "int8") != (out_scale is not None):
         msg = (
             "out_scale: required with out_dtype='int8' (the output's quantization step) "
             f"and only then; got out_dtype={name!r}, out_scale={out_scale!r}"
         )
         raise ValueError(msg)
+
+
+def checked_out_dtype(
+    name: str, epilogue: bool, out_scale: float | None, dtypes: tuple[str, ...]
+) -> str:
+    """``name`` checked against a device's output ``dtypes``, the epilogue and ``out_scale``
+    (shared by the CPU and CUDA paths of ``int8_gemm``)."""
+    choice(name, "out_dtype", dtypes)
+    if name == "int32" and epilogue:
+        others = [d for d in dtypes if d != "int32"]
+        msg = (
+            "out_dtype: int32 output is the exact accumulator; scales, bias and activation "
+            f"need {', '.join(others[:-1])} or {others[-1]}"
+        )
+        raise ValueError(msg)
+    check_out_scale(name, out_scale)
     return name
+
+
+def out_dtype_for(out_dtype: Any, epilogue: bool, out_scale: float | None = None) -> str:
+    """The output dtype's name on CUDA, checked against the epilogue and ``out_scale``.
+
+    ``out_scale`` itself (positive, finite) is checked by ``ops.int8_gemm`` for both devices;
+    here only whether it belongs to the dtype.
+    """
+    name = ("float32" if epilogue else "int32") if out_dtype is None else dtype_name(out_dtype)
+    return checked_out_dtype(name, epilogue, out_scale, tuple(OUT_CODES))
 
 
 @dataclass(frozen=True)

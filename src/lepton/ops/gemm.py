@@ -77,15 +77,6 @@ def _out_scale(out_scale: Any) -> float | None:
     return float(value)
 
 
-def _check_out_scale_matches(name: str, out_scale: float | None) -> None:
-    if (name == "int8") != (out_scale is not None):
-        msg = (
-            "out_scale: required with out_dtype='int8' (the output's quantization step) "
-            f"and only then; got out_dtype={name!r}, out_scale={out_scale!r}"
-        )
-        raise ValueError(msg)
-
-
 def _out_dtype(out_dtype: Any, epilogue: bool, out_scale: float | None = None) -> str:
     if out_dtype is None:
         name = "float32" if epilogue else "int32"
@@ -94,15 +85,7 @@ def _out_dtype(out_dtype: Any, epilogue: bool, out_scale: float | None = None) -
             name = np.dtype(out_dtype).name
         except TypeError:
             name = repr(out_dtype)
-        choice(name, "out_dtype", OUT_DTYPES)
-    if name == "int32" and epilogue:
-        msg = (
-            "out_dtype: int32 output is the exact accumulator; scales, bias and activation "
-            "need float32, float16 or int8"
-        )
-        raise ValueError(msg)
-    _check_out_scale_matches(name, out_scale)
-    return name
+    return _gemm_cuda.checked_out_dtype(name, epilogue, out_scale, OUT_DTYPES)
 
 
 def _config_id(config: Any, shape: tuple[int, int, int]) -> int:
@@ -327,7 +310,7 @@ def linear_int8(
             f"got {out_dtype!r}"
         )
         raise ValueError(msg)
-    _check_out_scale_matches(out, scale)
+    _gemm_cuda.check_out_scale(out, scale)
     n, k = packed.shape
     arr = host_array(x, "x", dtypes=[np.float32, np.float64], ndim=(1, 2))
     if arr.shape[-1] != k:
