@@ -208,23 +208,16 @@ void apply(const Matrix& x, const Matrix& out, std::uintptr_t coefs, bool replac
   const bool backward = config_by_id(config).apply_backward;
   auto s = reinterpret_cast<cudaStream_t>(stream);
   const auto* k = reinterpret_cast<const double*>(coefs);
-  with_input(x.dtype, [&](auto in) {
-    using T = typename decltype(in)::type;
-    with_output(out.dtype, [&](auto o) {
-      using O = typename decltype(o)::type;
-      with_layout(x.layout, [&](auto rows_major) {
-        constexpr bool kRows = decltype(rows_major)::value;
-        with_vector<T, kRows>(p.vec, [&](auto vec) {
-          constexpr int V = decltype(vec)::value;
-          with_unroll(p.unroll, [&](auto unroll) {
-            constexpr int U = decltype(unroll)::value;
-            apply_kernel<T, O, V, U, kRows><<<p.grid, p.threads, 0, s>>>(
-                reinterpret_cast<const T*>(x.ptr), x.ld, reinterpret_cast<O*>(out.ptr), out.ld,
-                x.rows, x.cols, p, k, replace_inf, backward);
-            LEPTON_CUDA_CHECK_LAUNCH("preprocess apply_kernel");
-          });
-        });
-      });
+  with_output(out.dtype, [&](auto o) {
+    using O = typename decltype(o)::type;
+    with_kernel_shape(x, p, [&](auto in, auto rows_major, auto vec, auto unroll) {
+      using T = typename decltype(in)::type;
+      constexpr bool kRows = decltype(rows_major)::value;
+      constexpr int V = decltype(vec)::value, U = decltype(unroll)::value;
+      apply_kernel<T, O, V, U, kRows><<<p.grid, p.threads, 0, s>>>(
+          reinterpret_cast<const T*>(x.ptr), x.ld, reinterpret_cast<O*>(out.ptr), out.ld, x.rows,
+          x.cols, p, k, replace_inf, backward);
+      LEPTON_CUDA_CHECK_LAUNCH("preprocess apply_kernel");
     });
   });
 }

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "common/errors.hpp"
+#include "cuda/preprocess/config.hpp"
 #include "cuda/preprocess/preprocess_cuda.hpp"
 
 namespace lepton::cuda::prep {
@@ -71,6 +72,21 @@ void with_unroll(int unroll, F&& f) {
     case 8: return f(std::integral_constant<int, 8>{});
     default: fail_arg("config: unroll ", unroll, " has no compiled kernel (4 or 8)");
   }
+}
+
+// The kernel a plan runs on x: f(TypeTag<T>, bool_constant<row-major>, int_constant<vector
+// width>, int_constant<unroll>), the compile-time parameters both passes are templated on.
+template <class F>
+void with_kernel_shape(const Matrix& x, const Plan& p, F&& f) {
+  with_input(x.dtype, [&](auto in) {
+    using T = typename decltype(in)::type;
+    with_layout(x.layout, [&](auto rows_major) {
+      constexpr bool kRows = decltype(rows_major)::value;
+      with_vector<T, kRows>(p.vec, [&](auto vec) {
+        with_unroll(p.unroll, [&](auto unroll) { f(in, rows_major, vec, unroll); });
+      });
+    });
+  });
 }
 
 }  // namespace lepton::cuda::prep

@@ -227,18 +227,10 @@ void column_stats(const Matrix& x, std::uintptr_t workspace, std::int64_t worksp
   LEPTON_CHECK_ARG(workspace != 0 && result != 0, "workspace/result: null device pointer");
   auto* slots = reinterpret_cast<Moments*>(workspace);
   auto s = reinterpret_cast<cudaStream_t>(stream);
-  with_input(x.dtype, [&](auto in) {
+  with_kernel_shape(x, p, [&](auto in, auto rows_major, auto vec, auto unroll) {
     using T = typename decltype(in)::type;
-    with_layout(x.layout, [&](auto rows_major) {
-      constexpr bool kRows = decltype(rows_major)::value;
-      with_vector<T, kRows>(p.vec, [&](auto vec) {
-        constexpr int V = decltype(vec)::value;
-        with_unroll(p.unroll, [&](auto unroll) {
-          constexpr int U = decltype(unroll)::value;
-          launch_stats<T, V, U, kRows>(x, p, slots, s);
-        });
-      });
-    });
+    launch_stats<T, decltype(vec)::value, decltype(unroll)::value, decltype(rows_major)::value>(
+        x, p, slots, s);
   });
   const auto blocks = static_cast<unsigned>((x.cols + kMergeWarps - 1) / kMergeWarps);
   merge_slots_kernel<<<blocks, kMergeWarps * 32, 0, s>>>(slots, p.chunks, x.cols,
