@@ -87,6 +87,16 @@ class Meter:
         return self.available
 
     @property
+    def has_instant_power(self) -> bool:
+        """Whether power samples are instantaneous, fit to integrate a short window (an average
+        over the last second is not)."""
+        return (
+            self.has_energy
+            and self.sample_interval_s is not None
+            and self.power_read_cost_s is not None
+        )
+
+    @property
     def aligns(self) -> bool:
         """Whether this counter is coarse enough for its update moments to be worth polling."""
         return self.has_energy and self.counter_period_s >= MIN_PERIOD_S

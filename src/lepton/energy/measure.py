@@ -242,7 +242,13 @@ def finish(
                 counter_joules=reading.joules,
                 joules_from="ticks",
             )
-    elif steady and reading.short_window and meter.aligns and reading.sampled_joules:
+    elif (
+        steady
+        and reading.short_window
+        and meter.aligns
+        and meter.has_instant_power
+        and reading.sampled_joules
+    ):
         changes.update(
             joules=reading.sampled_joules,
             avg_watts=reading.sampled_joules / reading.window_s,

@@ -104,6 +104,10 @@ class NvmlMeter(Meter):
             return False
         return int(fields[0].nvmlReturn) == 0
 
+    @property
+    def has_instant_power(self) -> bool:
+        return self.instant_power and super().has_instant_power
+
     def _read_joules(self) -> float:
         return self._nvml.nvmlDeviceGetTotalEnergyConsumption(self._handle) * 1e-3
 

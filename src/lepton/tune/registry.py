@@ -28,6 +28,10 @@ class Problem:
     # each window by it. Read at measurement time, as a problem may fall back to direct calls.
     calls_per_run: Callable[[], int] = lambda: 1
     launch: Callable[[], str] = lambda: "direct calls"  # how run() reaches the device, for reports
+    # Times the device's share of each window (lepton.energy.timing.DeviceTimer: CUDA events on
+    # a GPU); None: the host clock. The config id config=None runs untuned (None: not known).
+    timer: Any = None
+    heuristic: int | None = None
 
 
 @dataclass(frozen=True)
