@@ -181,3 +181,87 @@ def test_a_run_records_its_seed_cuts_and_skips_and_repeats_exactly(fake_op, cach
     assert [(r.name, [t.position for t in r.trials]) for r in again.rows] == [
         (r.name, [t.position for t in r.trials]) for r in first.rows
     ]
+
+
+def _with_timer(kernels, meter):
+    """Re-register the fake op with a device timer on the meter's timeline."""
+    from lepton.tune import Problem, TunableOp, register
+
+    table = [{"id": i, "name": f"cfg{i}"} for i in kernels.costs]
+    timer = meter.timer()
+
+    def prepare(shape, device, seed):
+        return Problem(shape, "int8", kernels.run, None, 1.0, timer=timer)
+
+    register(
+        TunableOp("fake", ("m", "n", "k"), lambda d: table, lambda d: "h", prepare), replace=True
+    )
+
+
+def test_windows_the_device_spent_idle_are_measured_again_then_excluded(fake_op):
+    # cfg1 looks 20% cheaper, but its calls leave the device idle 30% of each window (a host
+    # stall in every call): those windows timed the stalls, not the kernel.
+    meter = ScriptedMeter(idle_watts=5.0)
+    kernels = fake_op({0: (0.010, 1.0), 1: (0.0105, 0.8)}, meter=meter)
+    plain = kernels.run
+
+    def run(config):
+        if config == 1:
+            meter.idle(0.0045)
+        plain(config)
+
+    kernels.run = run
+    _with_timer(kernels, meter)
+    with pytest.warns(TuneWarning, match="busy 70% of the window"):
+        result = tune("fake", SHAPE, "energy", 1.10, 60, meter=meter, seed=0)
+    cfg1 = next(r for r in result.rows if r.name == "cfg1")
+    assert all(t.excluded.startswith("device busy 70%") for t in cfg1.trials)
+    assert not cfg1.decidable
+    assert "every window excluded" in cfg1.note
+    assert result.winner.name == "cfg0"
+    assert result.protocol.remeasured >= len(cfg1.trials)  # each was measured twice
+    assert result.winner.busy_fraction == pytest.approx(1.0)
+
+
+class _BiasedSamples(ScriptedMeter):
+    """Power samples reading 40% high: the meter disagrees with itself in every window."""
+
+    def _sampled_watts(self, t):
+        return 1.4 * super()._sampled_watts(t)
+
+
+def test_a_meter_that_disagrees_with_itself_about_the_winner_warns_and_is_not_stored(
+    fake_op, cache_dir
+):
+    meter = _BiasedSamples(counter_period_s=0.1, sample_interval_s=0.01, idle_watts=60.0)
+    fake_op({0: (0.004, 0.4), 1: (0.0042, 0.34)}, meter=meter)
+    with pytest.warns(
+        TuneWarning, match=r"meter readings are doubtful: counter vs power samples \+40%"
+    ):
+        result = tune("fake", SHAPE, "energy", 1.10, 60, meter=meter, seed=0)
+    assert result.winner.name == "cfg1"  # the counter is the measurement ...
+    assert result.winner.joules == pytest.approx(0.34, rel=0.01)
+    assert "counter vs power samples +40%" in result.winner.note  # ... and the doubt is said
+    assert not result.cacheable
+    assert TuningCache().entries() == {}
+    assert result.max_gap == pytest.approx(0.4, abs=0.02)
+
+
+def test_the_protocol_docstring_arithmetic():
+    # NVML, W = 1 s, r = 4 ms, 60 s, 24 configs: refine ≈ 41 s holds 4 contenders at 3 s or 5
+    # at ≈ 2.7 s; a sixth would need 45 s.
+    from lepton.tune import Protocol
+    from lepton.tune.protocol import fit_refine
+
+    plan = Protocol().plan(
+        unit_s=1.0, budget_s=60, rounds=3, cooldown_s=0.0, counter_period_s=0.1, energy=True,
+        read_cost_s=0.004, power_samples=True,
+    )  # fmt: skip
+    assert plan.screen_window_s == 0.25
+    assert 24 * plan.screen_rounds * plan.trial_cost(0.25, 8e-4) == pytest.approx(12.4, abs=0.1)
+    assert 4 * 3 * plan.trial_cost(3.0, 8e-4) == pytest.approx(36.1, abs=0.1)
+    count, window = fit_refine([8e-4] * 6, plan, 41.0)
+    assert count == 5
+    assert window == pytest.approx(2.7, abs=0.03)
+    assert 6 * 3 * plan.trial_cost(2.5, 8e-4) == pytest.approx(45.1, abs=0.1)
+    assert plan.deadline_s == pytest.approx(63.0)
