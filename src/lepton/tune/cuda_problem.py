@@ -33,7 +33,7 @@ import numpy as np
 
 from lepton.energy.devices import cuda_index
 from lepton.energy.timing import CudaEventTimer
-from lepton.tune.registry import Problem
+from lepton.tune.problem import Problem
 
 GRAPH_BELOW_S = 5e-4  # a call shorter than this is replayed from a graph
 GRAPH_TARGET_S = 2e-3  # one replay lasts about this long

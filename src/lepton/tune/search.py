@@ -29,6 +29,7 @@ from lepton.energy.measure import idle_window
 from lepton.energy.meters import meter_for
 from lepton.tune import objectives, registry
 from lepton.tune.cache import TuningCache, key_parts, make_key
+from lepton.tune.problem import Problem
 from lepton.tune.protocol import Plan, Protocol, fit_refine
 from lepton.tune.result import TuneResult
 from lepton.tune.rows import ConfigResult, Trial
@@ -365,7 +366,7 @@ def _decide(
 
 def _summarise(
     entry: registry.TunableOp,
-    prepared: registry.Problem,
+    prepared: Problem,
     objective: str,
     admitted: list[Candidate],
     trials: dict[int, list[Trial]],

@@ -21,7 +21,7 @@ from lepton.energy.base import Meter
 from lepton.energy.measure import measure_window
 from lepton.energy.measurement import Measurement
 from lepton.energy.timing import DeviceTimer, HostTimer
-from lepton.tune import registry
+from lepton.tune.problem import Problem
 from lepton.tune.protocol import Plan, repetitions
 from lepton.tune.rows import Trial
 
@@ -76,7 +76,7 @@ class Budget:
 
 def warm_up(
     pool: list[dict[str, Any]],
-    prepared: registry.Problem,
+    prepared: Problem,
     meter: Meter,
     plan: Plan,
     budget: Budget,
@@ -148,7 +148,7 @@ def warm_up(
     return admitted, skipped
 
 
-def _call(prepared: registry.Problem, config_id: int) -> None:
+def _call(prepared: Problem, config_id: int) -> None:
     prepared.run(config_id)
     if prepared.sync is not None:
         prepared.sync()
@@ -158,7 +158,7 @@ def measure_rounds(
     stage: str,
     candidates: list[Candidate],
     windows: dict[int, float],
-    prepared: registry.Problem,
+    prepared: Problem,
     meter: Meter,
     plan: Plan,
     budget: Budget,
@@ -198,7 +198,7 @@ def measure_rounds(
 def _measure(
     cand: Candidate,
     window_s: float,
-    prepared: registry.Problem,
+    prepared: Problem,
     meter: Meter,
     plan: Plan,
     budget: Budget,
@@ -229,9 +229,7 @@ def _measure(
     return m
 
 
-def _trial(
-    m: Measurement, prepared: registry.Problem, stage: str, round_index: int, position: int
-) -> Trial:
+def _trial(m: Measurement, prepared: Problem, stage: str, round_index: int, position: int) -> Trial:
     calls = prepared.calls_per_run()
     if calls > 1:  # one run() replayed several calls: report one call
         m = m.per_repetition(calls)
