@@ -312,7 +312,7 @@ def _judge(result: TuneResult, contenders: int, energy: bool) -> None:
     assert plan is not None
     says, stores = result.warnings, True
     wanted = min(plan.min_refined, contenders)
-    if len(result.refined) < wanted:
+    if energy and len(result.refined) < wanted:  # time: the screen's time already ranks them
         says.append(
             f"only {len(result.refined)} of {contenders} contenders refined: the budget "
             f"({result.budget_s:.0f} s) is too small to compare them"
@@ -341,10 +341,10 @@ def _judge(result: TuneResult, contenders: int, energy: bool) -> None:
         elif row.flags and energy:
             says.append(f"the {role}'s ({row.name}) meter readings are doubtful: {row.flags[0]}")
             stores = False
-    if result.elapsed_s > result.budget_s:
+    if result.elapsed_s > plan.deadline_s:
         says.append(
             f"took {result.elapsed_s:.1f} s of a {result.budget_s:.0f} s budget (a call outran "
-            "what its warm-up predicted)"
+            "the deadline)"
         )
     result.cacheable = stores
 
