@@ -143,6 +143,17 @@ def _plot_scatter(ax: Any, result: TuneResult) -> None:
         color="tab:green",
         label=f"chosen: {result.winner.name}",
     )
+    heuristic = result.heuristic_row
+    if heuristic is not None and heuristic.joules is not None:
+        ax.plot(
+            [heuristic.ms],
+            [heuristic.joules],
+            "D",
+            markersize=10,
+            fillstyle="none",
+            color="tab:purple",
+            label=f"untuned (heuristic): {heuristic.name}",
+        )
     for row in result.rows:
         ax.annotate(
             row.name, (row.ms, row.joules), fontsize=6, xytext=(3, 3), textcoords="offset points"

@@ -49,6 +49,7 @@ class TuneResult:
     seed: int | None = None  # order and inputs: tune(..., seed=this) measures the same way
     heuristic: int | None = None  # the config id config=None runs without a tuned entry
     read_cost_s: float | None = None  # one counter read on the meter (its edge reads' cost)
+    power_read_cost_s: float | None = None  # one power read (the sampler thread's)
     # What makes this result doubtful, in words; a result with any is not stored unless
     # ``cacheable`` (some warnings only inform).
     warnings: list[str] = field(default_factory=list)
@@ -110,6 +111,7 @@ class TuneResult:
             "max_gap": self.max_gap,
             "meter": self.meter,
             "read_cost_s": self.read_cost_s,
+            "power_read_cost_s": self.power_read_cost_s,
             "idle_watts": self.idle_watts,
             "rounds": self.rounds,
             "window_s": self.window_s,

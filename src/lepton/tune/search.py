@@ -253,6 +253,7 @@ def tune(
         seed=seed,
         heuristic=prepared.heuristic,
         read_cost_s=meter.read_cost_s,
+        power_read_cost_s=meter.power_read_cost_s,
     )
     _judge(result, len(contenders), energy)
     if result.warnings:
