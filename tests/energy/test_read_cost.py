@@ -78,9 +78,9 @@ def test_with_a_real_thread_the_launching_thread_reads_the_counter_at_the_edges_
     launcher = threading.current_thread().name
     assert meter.readers.count(launcher) == 2
     assert meter.readers.count("lepton-meter") > 10  # the sampler polled meanwhile
-    # Not a timing assert: before issue 11 this read 4.2 ms (a 4 ms read between calls).
-    assert m.seconds < 2e-3
     assert m.joules_from == "ticks"
+    # (No timing assert on a shared machine: the scripted test above pins the time. Before
+    # issue 11 every call here included a 4 ms read: >= 4.2 ms a call, 5.2 ms measured.)
 
 
 # --- device time and busy fraction -------------------------------------------------------------
