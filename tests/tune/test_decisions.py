@@ -152,7 +152,8 @@ def test_a_budget_too_small_to_compare_warns_and_is_not_stored(fake_op, cache_di
 def test_the_budget_is_a_hard_limit_with_a_slow_meter_and_slow_first_calls(fake_op, budget):
     # A meter whose every read costs 50 ms (two per window) and first calls that record a CUDA
     # graph (0.4 s each): the warm-up, the screen and the refine share the budget.
-    # (The code before issue 11 took 14.7 / 37.1 / 79.0 s on these.)
+    # (The code before issue 11, read costs emulated by a meter sleeping 50 ms per read, took
+    # 34.2 / 99.2 / 155.7 s on these.)
     meter = nvml_like(seed=budget, read_cost_s=0.05)
     fake_op(_table_with_a_known_best(), meter=meter, first_call_extra_s=0.4)
     with warnings.catch_warnings(record=True):  # a 10 s budget may warn: not the point here
