@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,6 +31,7 @@ class FakeNvml:
         energy_supported: bool = True,
         init_error: str | None = None,
         count: int = 4,
+        energy_read_s: float = 0.0,
     ) -> None:
         self.clock = clock
         self.counter_watts = counter_watts
@@ -38,6 +40,8 @@ class FakeNvml:
         self.energy_supported = energy_supported
         self.init_error = init_error
         self.count = count
+        self.energy_read_s = energy_read_s  # what one energy-counter read costs (H200: 4 ms)
+        self.energy_reads: list[str] = []  # the name of the thread of each energy read
         self.inits = 0
         self.opened: list[tuple[str, object]] = []
 
@@ -71,7 +75,14 @@ class FakeNvml:
     def nvmlDeviceGetTotalEnergyConsumption(self, handle):
         if not self.energy_supported:
             raise FakeNvmlError("Not Supported")
-        return int(self.counter_watts * self.clock() * 1000)  # mJ
+        value = int(self.counter_watts * self.clock() * 1000)  # mJ, as of the read's start
+        self.energy_reads.append(threading.current_thread().name)
+        if self.energy_read_s:
+            if hasattr(self.clock, "advance"):
+                self.clock.advance(self.energy_read_s)
+            else:
+                time.sleep(self.energy_read_s)
+        return value
 
     def nvmlDeviceGetFieldValues(self, handle, field_ids):
         assert field_ids == [self.NVML_FI_DEV_POWER_INSTANT]

@@ -25,7 +25,7 @@ def test_nvml_counter_difference_gives_joules_and_temperature(fake_nvml):
     meter.sample_interval_s = None  # the fake timeline does not move while a thread samples
     assert meter.available
     assert meter.device_name == "NVIDIA H100 80GB HBM3"
-    assert meter.status() == "ok: NVIDIA H100 80GB HBM3, driver 550.54.15"
+    assert meter.status() == "ok: NVIDIA H100 80GB HBM3, driver 550.54.15, counter read 0.00 ms"
     window = meter.begin()
     clock.advance(2.0)
     m = meter.end(window)
@@ -50,11 +50,27 @@ def test_nvml_samples_agree_with_counter_without_warning(fake_nvml):
     assert abs(m.gap) < 0.05
 
 
+def test_nvml_read_costs_are_measured_when_the_meter_opens(fake_nvml):
+    clock = ManualClock()
+    meter = NvmlMeter(0, nvml=fake_nvml(clock=clock, energy_read_s=0.004), clock=clock)
+    assert meter.read_cost_s == pytest.approx(0.004)
+    assert meter.power_read_cost_s == pytest.approx(0.0)
+    assert meter.status().endswith("counter read 4.00 ms")
+    meter.sample_interval_s = None
+    with measure(meter=meter, sync=None) as reading:
+        clock.advance(2.0)
+    assert reading.result.read_cost_s == pytest.approx(0.004)
+    assert reading.result.seconds == pytest.approx(2.0)  # the edge reads stay outside
+
+
 def test_nvml_large_counter_sample_gap_warns(fake_nvml):
     meter = NvmlMeter(0, nvml=fake_nvml(counter_watts=300.0, instant_watts=150.0))
     meter.min_window_s = 0.2
+    # The fake counter moves every millisecond: a fine period lets 0.3 s span its updates, over
+    # which counter and samples are compared.
+    meter.counter_period_s = 0.02
     with (
-        pytest.warns(MeasurementWarning, match="gap -5"),
+        pytest.warns(MeasurementWarning, match="disagree by -50%"),
         measure(meter=meter, sync=None) as reading,
     ):
         time.sleep(0.3)

@@ -31,6 +31,9 @@ class FakeLibrary:
     def equal(self, x, y):
         return bool(np.array_equal(x, y))
 
+    def timer(self):
+        return None  # the host clock: the fake device is the host
+
     def recorder(self):
         if not self.record:
             return None
@@ -77,7 +80,7 @@ def test_short_calls_are_batched_and_long_ones_launch_directly():
 def test_a_short_gemm_is_replayed_from_one_graph_per_config(monkeypatch):
     monkeypatch.setattr(cp, "_time_call", lambda call, sync, calls=10: 1e-4)
     lib, gemm = FakeLibrary(), FakeGemm()
-    problem = cp.gemm_problem((3, 5, 7), "cuda:0", 0, library=lib, gemm=gemm)
+    problem = cp.gemm_problem((3, 5, 7), "cuda:0", 0, library=lib, gemm=gemm, heuristic=4)
     assert problem.calls_per_run() == 20
     assert problem.sync == lib.sync
     assert problem.work_ops == 2.0 * 3 * 5 * 7
@@ -91,10 +94,19 @@ def test_a_short_gemm_is_replayed_from_one_graph_per_config(monkeypatch):
     assert problem.launch().startswith("fake arrays")
 
 
+def test_batches_are_sized_from_the_heuristic_config_not_from_config_none():
+    # config=None runs the tuning cache's winner once one is stored: sizing from it would make a
+    # re-tune measure differently from the first tune.
+    gemm = FakeGemm()
+    problem = cp.gemm_problem((3, 5, 7), "cuda:0", 0, library=FakeLibrary(), gemm=gemm, heuristic=4)
+    assert gemm.calls == {4: 11}  # one warm-up call and ten timed ones, all of the heuristic's
+    assert problem.heuristic == 4
+
+
 def test_a_config_that_was_not_built_raises_value_error_before_any_recording(monkeypatch):
     monkeypatch.setattr(cp, "_time_call", lambda call, sync, calls=10: 1e-4)
     lib = FakeLibrary()
-    problem = cp.gemm_problem((3, 5, 7), "cuda:0", 0, library=lib, gemm=FakeGemm())
+    problem = cp.gemm_problem((3, 5, 7), "cuda:0", 0, library=lib, gemm=FakeGemm(), heuristic=4)
     with pytest.raises(ValueError, match="not built"):
         problem.run(9)
     assert lib.recorded == []
@@ -114,7 +126,9 @@ def test_a_graph_that_fails_or_disagrees_switches_every_config_to_direct_calls(
 ):
     monkeypatch.setattr(cp, "_time_call", lambda call, sync, calls=10: 1e-4)
     gemm = FakeGemm()
-    problem = cp.gemm_problem((3, 5, 7), "cuda:0", 0, library=FakeLibrary(**options), gemm=gemm)
+    problem = cp.gemm_problem(
+        (3, 5, 7), "cuda:0", 0, library=FakeLibrary(**options), gemm=gemm, heuristic=4
+    )
     assert problem.run(1).shape == (3, 5)  # the call still happens, directly
     assert problem.calls_per_run() == 1
     assert why in problem.launch()
@@ -125,12 +139,14 @@ def test_a_graph_that_fails_or_disagrees_switches_every_config_to_direct_calls(
 
 def test_long_calls_and_libraries_without_graphs_launch_directly(monkeypatch):
     monkeypatch.setattr(cp, "_time_call", lambda call, sync, calls=10: 2e-3)
-    problem = cp.gemm_problem((4, 4, 4), "cuda:0", 0, library=FakeLibrary(), gemm=FakeGemm())
+    problem = cp.gemm_problem(
+        (4, 4, 4), "cuda:0", 0, library=FakeLibrary(), gemm=FakeGemm(), heuristic=4
+    )
     assert problem.calls_per_run() == 1
     assert "long enough" in problem.launch()
     monkeypatch.setattr(cp, "_time_call", lambda call, sync, calls=10: 1e-5)
     lib = FakeLibrary(record=False)
-    problem = cp.gemm_problem((4, 4, 4), "cuda:0", 0, library=lib, gemm=FakeGemm())
+    problem = cp.gemm_problem((4, 4, 4), "cuda:0", 0, library=lib, gemm=FakeGemm(), heuristic=4)
     assert problem.calls_per_run() == 1
     assert "no graph recorder" in problem.launch()
 
@@ -144,7 +160,9 @@ def test_inputs_are_uploaded_through_the_library_and_results_are_exact(monkeypat
             uploads.append(host.shape)
             return super().upload(host)
 
-    problem = cp.gemm_problem((33, 7, 255), "cuda:0", 1, library=Recording(), gemm=FakeGemm())
+    problem = cp.gemm_problem(
+        (33, 7, 255), "cuda:0", 1, library=Recording(), gemm=FakeGemm(), heuristic=4
+    )
     assert uploads == [(33, 255), (7, 255)]
     out = problem.run(0)
     assert out.shape == (33, 7)

@@ -7,7 +7,7 @@ import pytest
 
 from lepton.energy import NullMeter
 from lepton.energy.testing import ManualClock, ScriptedMeter
-from lepton.tune import Protocol, tune
+from lepton.tune import Protocol, TuneWarning, tune
 from lepton.tune.protocol import fit_refine
 
 SHAPE = (64, 32, 16)
@@ -30,7 +30,8 @@ def test_contenders_are_fast_enough_and_near_the_best(fake_op):
     kernels = fake_op(dict(CONTENDERS))
     result = tune("fake", SHAPE, "energy", 1.10, meter=kernels.meter, seed=0)
     rows = _by_name(result)
-    assert result.protocol.contenders == ["cfg0", "cfg3", "cfg1"]  # fastest, then by objective
+    # the fastest, then those inside the guarantee, then those only inside the time margin
+    assert result.protocol.contenders == ["cfg0", "cfg1", "cfg3"]
     assert {r.name for r in result.refined} == {"cfg0", "cfg1", "cfg3"}
     assert result.winner.name == "cfg1"
     assert result.winner.stage == "refine"
@@ -126,13 +127,20 @@ def test_a_larger_table_samples_the_screen_and_keeps_the_budget(fake_op):
     assert len(plan.refined) >= 2
 
 
-def test_a_budget_too_small_for_the_minimum_window_shortens_it_and_says_so(fake_op):
+def test_a_budget_too_small_for_the_minimum_window_shortens_it_warns_and_does_not_store(
+    fake_op, cache_dir
+):
     kernels = fake_op({0: (0.01, 1.0), 1: (0.0101, 0.9)})
-    result = tune("fake", SHAPE, "energy", 1.10, 6, meter=kernels.meter, seed=0)
+    with pytest.warns(TuneWarning, match="under the meter's 1.00 s: the joules are coarse"):
+        result = tune("fake", SHAPE, "energy", 1.10, 6, meter=kernels.meter, seed=0)
     plan = result.protocol
-    assert plan.refine_window_used_s < plan.refine_min_window_s
-    assert any("under the" in cut for cut in plan.cuts)
+    assert len(plan.refined) == 2  # two contenders kept, on shorter windows
+    assert plan.refine_window_used_s < plan.unit_s
+    assert any("shortened" in cut for cut in plan.cuts)
     assert result.elapsed_s <= 6
+    assert not result.cacheable
+    assert result.cache_key is None
+    assert not (cache_dir / "tuning.json").exists()
 
 
 def test_spreads_of_both_stages_are_reported(fake_op):
@@ -149,8 +157,10 @@ def test_spreads_of_both_stages_are_reported(fake_op):
     config = record["configs"][0]
     assert {"screen", "refine", "stage", "note"} <= set(config)
     assert config["refine"]["energy_spread"] is not None
-    assert record["protocol"]["screen_window_s"] == pytest.approx(0.25)
-    assert record["protocol"]["objective_margin"] == pytest.approx(0.05 + 2 * 0.1 / 0.25)
+    # a 100 ms counter and no power samples: screen windows long enough for its updates
+    assert record["protocol"]["screen_window_s"] == pytest.approx(0.6)
+    assert record["protocol"]["screen_on"] == "counter updates"
+    assert record["protocol"]["objective_margin"] == pytest.approx(0.05)
     assert "screen ms" in [c.header for c in result.table().columns]
 
 
@@ -210,7 +220,10 @@ def test_fit_refine_shortens_windows_before_cutting_contenders():
     count, window = fit_refine([0.01] * 10, plan, 40)
     assert count == 5
     assert window >= 2.5
-    assert fit_refine([0.01], plan, 3)[0] == 1  # the fastest alone, windows under the minimum
+    count, window = fit_refine([0.01] * 3, plan, 6)  # two kept, windows under the minimum
+    assert count == 2
+    assert window == pytest.approx(1.0, abs=0.01)
+    assert fit_refine([0.01] * 3, plan, 0.05)[0] == 1  # not one call per window: the fastest
 
 
 @pytest.mark.parametrize(

@@ -35,3 +35,24 @@ def test_plot_without_matplotlib_says_what_to_install(trade_off, tmp_path, monke
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match="pip install matplotlib"):
         plot_pareto(result, tmp_path / "x.png")
+
+
+def test_the_untuned_heuristic_is_marked_in_the_table_and_the_plot(trade_off, tmp_path):
+    pytest.importorskip("matplotlib")
+    from lepton.tune import Problem, TunableOp, register
+
+    table = [{"id": i, "name": f"cfg{i}"} for i in trade_off.costs]
+
+    def prepare(shape, device, seed):
+        return Problem(shape, "int8", trade_off.run, None, 1.0, heuristic=0)
+
+    register(
+        TunableOp("fake", ("m", "n", "k"), lambda d: table, lambda d: "h", prepare), replace=True
+    )
+    result = tune("fake", SHAPE, "energy", 1.10, meter=trade_off.meter, seed=0)
+    assert result.heuristic == 0
+    assert result.heuristic_row.name == "cfg0"
+    assert "cfg0 (heuristic)" in list(result_table(result).columns[0].cells)
+    assert "20.0% fewer than the untuned choice (cfg0" in result_table(result).caption
+    path = plot_pareto(result, tmp_path / "p.png")
+    assert path.stat().st_size > 0

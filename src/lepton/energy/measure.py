@@ -1,22 +1,38 @@
-"""Measuring work: a window around a block, repeated work, idle power."""
+"""Measuring work: a window around a block, repeated work, idle power.
+
+Every window is read the same way (``base.Meter``): the counter at its two edges, outside the
+window's time, and whatever is polled meanwhile (power samples, a coarse counter's update
+moments) on the meter's sampler thread — the thread that runs the work does nothing else.
+``measure_repeated``'s loop is the calls and nothing more: it is sized before the window opens,
+and only between batches (rarely more than one) does it look at a clock. Its time comes from
+the device where the device can say (``timing.py``: CUDA events, with the window's busy
+fraction); its joules are the counter's over a span of several counter updates when the counter
+is coarse (``ticks.py``), the power samples' when the window is too short for that counter, and
+the edge difference otherwise, all divided by the calls (``Measurement.joules_from`` says which).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from lepton.energy.base import Meter
+from lepton.energy.base import Meter, Window
 from lepton.energy.devices import cuda_index, normalize_device
-from lepton.energy.measurement import Measurement
+from lepton.energy.measurement import Measurement, MeasurementWarning
 from lepton.energy.meters import meter_for
-from lepton.energy.ticks import TickLog, aligns
+from lepton.energy.ticks import tick_span
+from lepton.energy.timing import DeviceTime, DeviceTimer, TimerArg, resolve_timer
 
 Sync = Callable[[], Any]
 SyncArg = Sync | Literal["auto"] | None
+
+DEADLINE_CHECKS = 16  # with a deadline, a batch looks at the clock this many times
 
 
 def resolve_sync(sync: SyncArg, device: str) -> Sync | None:
@@ -64,22 +80,26 @@ def measure(
 ) -> Iterator[Reading]:
     """``with measure(device="cuda:0") as m: work()`` -> ``m.result`` (a ``Measurement``).
 
-    The device is synchronised at both ends. A window shorter than the meter's
-    ``min_window_s`` is flagged ``short_window``: for short work use ``measure_repeated``.
-    Without a meter the result has ``joules=None`` and ``source="none"``.
+    The device is synchronised at both ends; the joules are the counter's difference between
+    the window's edges. A window shorter than the meter's ``min_window_s`` is flagged
+    ``short_window``: for short work use ``measure_repeated``. Without a meter the result has
+    ``joules=None`` and ``source="none"``. A counter that disagrees with the power samples
+    beyond its resolution warns (``MeasurementWarning``).
     """
     name, meter = resolve_meter(device, meter)
     wait = resolve_sync(sync, name)
     reading = Reading(meter)
     if wait is not None:
         wait()
-    window = meter.begin()
+    window = meter.begin(ticks=True)
     try:
         yield reading
     finally:
         if wait is not None:
             wait()
-        reading.result = meter.end(window)
+        # Work in a block need not draw steady power: the ticks only cross-check the samples.
+        reading.result = finish(meter, window, meter.end(window), steady=False)
+        warn_if_unsound(reading.result, stacklevel=3)
 
 
 def measure_repeated(
@@ -88,6 +108,7 @@ def measure_repeated(
     device: Any = "cpu",
     meter: Meter | None = None,
     sync: SyncArg = "auto",
+    timer: TimerArg = "auto",
     min_window_s: float | None = None,
     repetitions: int | None = None,
     max_repetitions: int = 10_000_000,
@@ -96,10 +117,12 @@ def measure_repeated(
 
     ``fn`` is repeated until the window spans ``min_window_s`` (default: the meter's own
     minimum), with the device synchronised at both ends, and the reading is divided by the
-    number of calls. Without ``repetitions`` one timed call (which also warms up) sizes the
-    batch; if the batch still ends short of the window, more calls extend it. On a meter whose
-    counter moves in coarse ticks (NVML) the counter is polled between calls and the joules come
-    from the power between its update moments (``energy/ticks.py``; ``joules_from="ticks"``).
+    number of calls. Without ``repetitions`` one timed call before the window (which also warms
+    up) sizes it; a window that still ends short is extended by another batch. ``timer``
+    (``timing.py``): ``"auto"`` times CUDA work with CUDA events (and, for calls of 0.2 ms or
+    more, each call, giving ``busy_fraction``), ``None`` uses the host clock. Readings the meter
+    disagrees with itself about, or windows the device spent mostly idle, warn
+    (``MeasurementWarning``) and say why in ``Measurement.problems()``.
     """
     name, meter = resolve_meter(device, meter)
     wait = resolve_sync(sync, name)
@@ -108,51 +131,159 @@ def measure_repeated(
         msg = f"min_window_s: expected a number >= 0, got {min_window_s!r}"
         raise ValueError(msg)
     if repetitions is None:
-        repetitions = _calibrate(fn, wait, meter, window_s, max_repetitions)
+        call_s = _time_one_call(fn, wait, meter)
+        repetitions = max(1, min(max_repetitions, math.ceil(window_s / call_s)))
     elif repetitions < 1:
         msg = f"repetitions: expected >= 1, got {repetitions}"
         raise ValueError(msg)
+    else:
+        call_s = window_s / repetitions
+    m = measure_window(
+        fn,
+        meter,
+        wait=wait,
+        timer=resolve_timer(timer, name, call_s),
+        window_s=window_s,
+        repetitions=repetitions,
+        max_repetitions=max_repetitions,
+    )
+    warn_if_unsound(m, stacklevel=2)
+    return m
+
+
+def measure_window(
+    fn: Callable[[], Any],
+    meter: Meter,
+    *,
+    wait: Sync | None,
+    timer: DeviceTimer,
+    window_s: float,
+    repetitions: int,
+    max_repetitions: int = 10_000_000,
+    deadline: float | None = None,
+) -> Measurement:
+    """One window of ``repetitions`` calls (more if they end short of ``window_s``), per call.
+
+    No warnings: callers that decide what to do about a doubtful window (the tuner) read
+    ``Measurement.problems()``. ``deadline`` (meter clock): no batch of calls starts after it,
+    and a batch stops at the next of its ``DEADLINE_CHECKS`` checks (``truncated``).
+    """
     if wait is not None:
         wait()
-    ticks = TickLog(meter) if aligns(meter) else None
-    window = meter.begin()
-    done, batch = 0, min(repetitions, max_repetitions)
+    call = timer.wrap(fn)
+    timer.prepare(repetitions)
+    window = meter.begin(ticks=True)
+    done, batch, truncated = 0, repetitions, False
+    timer.start()
     while True:
-        if ticks is None:
-            for _ in range(batch):
-                fn()
-        else:
-            ticks.poll(force=done == 0)
-            for _ in range(batch):
-                fn()
-                ticks.poll()
-        done += batch
+        ran, stopped = _launch(call, batch, meter.clock, deadline)
+        done += ran
+        timer.stop()
         if wait is not None:
             wait()
         elapsed = meter.clock() - window.t0
         if elapsed >= window_s or done >= max_repetitions:
             break
+        if stopped or (deadline is not None and meter.clock() >= deadline):
+            truncated = True
+            break
         per_call = max(elapsed / done, 1e-9)
         batch = min(
             max(1, math.ceil((window_s - elapsed) / per_call * 1.05)), max_repetitions - done
         )
-    reading = meter.end(window)
-    if ticks is not None:
-        reading = ticks.aligned(reading)
-    return reading.per_repetition(done)
+        timer.prepare(done + batch)
+    reading = finish(meter, window, meter.end(window), steady=True, device_time=timer.read())
+    return dataclasses.replace(reading.per_repetition(done), truncated=truncated)
 
 
-def _calibrate(
-    fn: Callable[[], Any], wait: Sync | None, meter: Meter, window_s: float, cap: int
-) -> int:
+def _launch(
+    call: Callable[[], Any], count: int, clock: Callable[[], float], deadline: float | None
+) -> tuple[int, bool]:
+    """Run ``call`` ``count`` times -> (calls made, stopped by the deadline)."""
+    if deadline is None:
+        for _ in range(count):
+            call()
+        return count, False
+    chunk, done = max(1, count // DEADLINE_CHECKS), 0
+    while done < count:
+        for _ in range(min(chunk, count - done)):
+            call()
+        done += min(chunk, count - done)
+        if clock() >= deadline:
+            return done, done < count
+    return done, False
+
+
+def finish(
+    meter: Meter,
+    window: Window,
+    reading: Measurement,
+    *,
+    steady: bool,
+    device_time: DeviceTime | None = None,
+) -> Measurement:
+    """A whole window's edge reading completed with what its sampler and timer saw.
+
+    On a coarse counter the samples are compared with the counter over its tick span, and,
+    when the window's power was steady (repeated calls, idle), the joules become the span's
+    power × the window; a window too short for the counter takes the samples' integral instead.
+    """
+    changes: dict[str, Any] = {}
+    polls = window.sampler.polls if window.sampler is not None else []
+    span = tick_span(polls, window.t0, window.t0 + reading.window_s, meter.counter_period_s)
+    if span is not None:
+        check = meter.compare_over_span(window, span)
+        if check is not None:
+            changes["gap"], changes["gap_limit"] = check
+        if steady and reading.joules is not None:
+            changes.update(
+                joules=span.watts * reading.window_s,
+                avg_watts=span.watts,
+                counter_joules=reading.joules,
+                joules_from="ticks",
+            )
+    elif (
+        steady
+        and reading.short_window
+        and meter.aligns
+        and meter.has_instant_power
+        and reading.sampled_joules
+    ):
+        changes.update(
+            joules=reading.sampled_joules,
+            avg_watts=reading.sampled_joules / reading.window_s,
+            counter_joules=reading.joules,
+            joules_from="samples",
+        )
+    if device_time is not None:
+        changes.update(seconds=device_time.window_s, time_from=device_time.source)
+        if device_time.busy_s is not None and reading.window_s > 0:
+            changes["busy_fraction"] = device_time.busy_s / reading.window_s
+    return dataclasses.replace(reading, **changes)
+
+
+def warn_if_unsound(m: Measurement, *, stacklevel: int) -> None:
+    """One ``MeasurementWarning`` listing ``m.problems()``, if any."""
+    problems = m.problems()
+    if problems:
+        warnings.warn(
+            MeasurementWarning(
+                f"{m.source} on {m.device}: " + "; ".join(problems) + "; treat this reading "
+                "with caution"
+            ),
+            stacklevel=stacklevel + 1,
+        )
+
+
+def _time_one_call(fn: Callable[[], Any], wait: Sync | None, meter: Meter) -> float:
+    """One call, timed with the device synchronised at both ends (also the warm-up)."""
     if wait is not None:
         wait()
     start = meter.clock()
     fn()
     if wait is not None:
         wait()
-    per_call = max(meter.clock() - start, 1e-9)
-    return max(1, min(cap, math.ceil(window_s / per_call)))
+    return max(meter.clock() - start, 1e-9)
 
 
 def idle_power(
@@ -165,18 +296,24 @@ def idle_power(
     """What the device draws doing nothing (``avg_watts``), over ``seconds`` (default: the
     meter's minimum window). Results read above idle subtract ``avg_watts × time``.
     """
+    m = idle_window(device, meter=meter, seconds=seconds, sync=sync)
+    warn_if_unsound(m, stacklevel=2)
+    return m
+
+
+def idle_window(
+    device: Any = "cpu",
+    *,
+    meter: Meter | None = None,
+    seconds: float | None = None,
+    sync: SyncArg = "auto",
+) -> Measurement:
+    """``idle_power`` without the warning (for callers that judge the reading themselves)."""
     name, meter = resolve_meter(device, meter)
     wait = resolve_sync(sync, name)
     if wait is not None:
         wait()
     span = meter.min_window_s if seconds is None else seconds
-    ticks = TickLog(meter) if aligns(meter) else None
-    window = meter.begin()
-    if ticks is None:
-        meter.sleep(span)
-        return meter.end(window)
-    ticks.poll(force=True)
-    while meter.clock() - window.t0 < span:
-        meter.sleep(ticks.interval_s)
-        ticks.poll(force=True)
-    return ticks.aligned(meter.end(window))
+    window = meter.begin(ticks=True)
+    meter.sleep(span)
+    return finish(meter, window, meter.end(window), steady=True)

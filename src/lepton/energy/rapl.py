@@ -80,6 +80,7 @@ class RaplMeter(Meter):
         if not self._zones:
             return f"no package zone under {self.root}"
         self.driver = "+".join(z.name for z in self._zones)
+        self.measure_read_costs()
         return None
 
     def _read_joules(self) -> float:

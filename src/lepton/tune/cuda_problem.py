@@ -1,9 +1,12 @@
 """Tuning problems on a CUDA device: inputs on the device, a device-wide sync, batched launches.
 
-Two things make a GPU problem different from a CPU one:
+Three things make a GPU problem different from a CPU one:
 
 - Launches are asynchronous. Every window the tuner opens and closes calls ``Problem.sync``
-  (the device's synchronize), so a window measures the work and not the queueing of it.
+  (the device's synchronize), so a window measures the work and not the queueing of it, and
+  its time comes from CUDA events recorded through the inputs' library (``Problem.timer``:
+  ``lepton.energy.timing.CudaEventTimer``, one pair around the window and one around each
+  call), which also gives each window's busy fraction.
 - A short kernel is hidden behind its own launch cost. ``ops.int8_gemm`` on a CUDA array spends
   some tens of µs in Python (describe, validate, allocate the output) before the launch; a
   256×4096×4096 int8 GEMM is about that long on an H100, so a loop of calls would keep the GPU
@@ -13,6 +16,9 @@ Two things make a GPU problem different from a CPU one:
   measures back-to-back kernels, and divides by ``Problem.calls_per_run`` to report one call.
   A graph whose output differs from a direct call's, or that cannot be recorded, is not used
   (``Problem.launch`` says which way was measured and why).
+- What ``config=None`` would run is the tuning cache's choice once one is stored, so the
+  graphs are sized from the heuristic's config (``Problem.heuristic``), never from
+  ``config=None``: a re-tune measures the way the first tune did.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from lepton.energy.devices import cuda_index
-from lepton.tune.registry import Problem
+from lepton.energy.timing import CudaEventTimer
+from lepton.tune.problem import Problem
 
 GRAPH_BELOW_S = 5e-4  # a call shorter than this is replayed from a graph
 GRAPH_TARGET_S = 2e-3  # one replay lasts about this long
@@ -60,6 +67,10 @@ class DeviceLibrary:
         if self.name == "torch":
             return bool(self.module.equal(x, y))
         return bool(self.module.array_equal(x, y))
+
+    def timer(self) -> CudaEventTimer:
+        """CUDA events on this library's current stream, around the window and each call."""
+        return CudaEventTimer(self.name, self.module, self.index, per_call=True)
 
     def recorder(self) -> Recorder | None:
         """Graph recording for torch; cupy problems launch directly."""
@@ -180,6 +191,14 @@ class BatchedRunner:
             self.sync()
 
 
+def gemm_heuristic(shape: tuple[int, ...], device: str) -> int:
+    """The config id ``int8_gemm`` runs untuned on this shape (int32 output) and device."""
+    from lepton import _core
+
+    m, n, k = shape
+    return int(_core.gemm_cuda_resolve_config(-1, m, n, k, 0, cuda_index(device)))
+
+
 def gemm_problem(
     shape: tuple[int, ...],
     device: str,
@@ -187,13 +206,16 @@ def gemm_problem(
     *,
     library: DeviceLibrary | None = None,
     gemm: Callable[..., Any] | None = None,
+    heuristic: int | None = None,
 ) -> Problem:
     """int8 A (M, K) and B (N, K) on ``device``; ``run(config)`` is ``ops.int8_gemm`` on them.
 
-    ``library`` and ``gemm`` are for tests (fake device arrays and kernels).
+    ``library``, ``gemm`` and ``heuristic`` are for tests (fake device arrays and kernels).
     """
     if gemm is None:
         from lepton.ops import int8_gemm as gemm
+    if heuristic is None:
+        heuristic = gemm_heuristic(shape, device)
     lib = library or device_library(device)
     m, n, k = shape
     rng = np.random.default_rng(seed)
@@ -203,7 +225,7 @@ def gemm_problem(
     def call(config: int) -> Any:
         return gemm(a, b, config=config)
 
-    direct_s = _time_call(lambda: call(None), lib.sync)  # the heuristic's config sizes batches
+    direct_s = _time_call(lambda: call(heuristic), lib.sync)  # sizes the batches
     runner = BatchedRunner(call, lib.sync, lib.equal, lib.recorder(), launches_for(direct_s))
     return Problem(
         shape,
@@ -213,19 +235,37 @@ def gemm_problem(
         2.0 * m * n * k,
         calls_per_run=lambda: runner.launches,
         launch=lambda: f"{lib.name} arrays, {runner.launch}",
+        timer=lib.timer(),
+        heuristic=heuristic,
     )
 
 
+def preprocess_heuristic(x: np.ndarray, device: str) -> int:
+    """The config id ``preprocess`` runs untuned on ``x``'s shape and dtype on this device."""
+    from lepton import _core
+
+    rows, cols = x.shape
+    return int(_core.prep_cuda_resolve_config(-1, rows, cols, x.itemsize, cuda_index(device)))
+
+
 def preprocess_problem(
-    x: np.ndarray, device: str, work: float, *, library: DeviceLibrary | None = None
+    x: np.ndarray,
+    device: str,
+    work: float,
+    *,
+    library: DeviceLibrary | None = None,
+    heuristic: int | None = None,
 ) -> Problem:
     """``x`` on ``device`` and one output buffer; ``run(config)`` is both preprocessing passes.
 
     Direct calls, no graph: the statistics come back to the host (one synchronisation per call),
     which a graph cannot capture, and a call on tuning-sized data lasts a millisecond or more.
+    The host work of that synchronisation shows in each window's busy fraction.
     """
     from lepton import ops
 
+    if heuristic is None:
+        heuristic = preprocess_heuristic(x, device)
     lib = library or device_library(device)
     x_dev = lib.upload(x)
     out = lib.module.empty_like(x_dev)
@@ -234,5 +274,12 @@ def preprocess_problem(
         return ops.preprocess(x_dev, clip_sigma=3.0, out=out, config=config)
 
     return Problem(
-        x.shape, "float32", run, lib.sync, work, launch=lambda: f"{lib.name} arrays, direct calls"
+        x.shape,
+        "float32",
+        run,
+        lib.sync,
+        work,
+        launch=lambda: f"{lib.name} arrays, direct calls",
+        timer=lib.timer(),
+        heuristic=heuristic,
     )

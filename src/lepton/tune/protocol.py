@@ -1,9 +1,17 @@
 """The tuning protocol's settings and budget arithmetic, declared once.
 
 A run has two stages. SCREEN measures every configuration with short windows: time is precise
-from them (hundreds of calls), energy only roughly (a counter that moves every 100 ms is off by up
-to ±0.1 s of power at each end of a 0.25 s window). REFINE re-measures only the contenders, with
-long windows in interleaved rounds, and decides the winner and the guarantee on those numbers.
+from them (hundreds of calls, timed on the device), energy only roughly — from the meter's power
+samples where it has them (NVML's instant power), else from windows made long enough to span
+several updates of a coarse counter; a screen window read only at the edges of a 100 ms counter
+would be off by up to ±0.1 s of power at each end of 0.25 s and count the previous config's
+tail. REFINE re-measures the contenders with long windows in interleaved rounds and decides the
+winner and the guarantee on those numbers (``objectives.py``).
+
+The budget is a hard limit: every window is planned with what it costs — its calls, the meter's
+two edge reads (``Meter.read_cost_s``: 4 ms on an H200), the cool-down — and started only if it
+ends inside ``budget_s``; a call slower than planned is stopped by the window's deadline at
+``budget_s × (1 + BUDGET_SLACK)``. Whatever the budget cut is said in ``Plan.cuts``.
 """
 
 from __future__ import annotations
@@ -13,7 +21,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from lepton.tune.result import ConfigResult
+from lepton.energy.ticks import MIN_PERIOD_S, MIN_UPDATES
+
+BUDGET_SLACK = 0.05  # tune() returns by budget_s × (1 + this), whatever the calls do
 
 
 @dataclass(frozen=True)
@@ -22,34 +32,35 @@ class Protocol:
 
     ======== ================================================================================
     idle     one window of min(W, ``idle_share`` × budget) while the device is cool
-    warm-up  two calls per configuration, in random order (first-call costs stay out)
-    SCREEN   every configuration: ``screen_rounds`` interleaved rounds of ``screen_window`` × W;
-             idle + warm-up + screen stay within ``screen_share`` × budget (a larger table is
-             sampled at random and the result lists what was left out)
-    REFINE   contenders (below): ``rounds`` (≥ 3) interleaved rounds, each window
-             ``refine_window`` × W, shortened down to ``refine_min_window`` × W when the
-             contenders do not fit what is left, then contenders cut from the worst screened
-             objective up; the fastest configuration is always refined
-    reserve  ``reserve`` × budget for syncs, graph recording and Python between windows
+    warm-up  two calls per configuration, in random order (first-call costs, CUDA graph
+             recording, stay out); the second call's time is that configuration's own cost
+             prediction, and it is screened only if its screen still fits
+    SCREEN   every admitted configuration: ``screen_rounds`` interleaved rounds of
+             ``screen_window`` × W (on a coarse counter without power samples, at least
+             ``MIN_UPDATES`` + 2 counter periods); idle + warm-up + screen stay within
+             ``screen_share`` × budget, and the result lists what was left out and why
+    REFINE   contenders (``objectives.select_contenders``: those inside the guarantee first):
+             ``rounds`` (≥ 3) interleaved rounds, each window ``refine_window`` × W, shortened
+             down to ``refine_min_window`` × W before contenders are cut, and further (even
+             under W) to keep ``min_refined`` of them; a run that refines fewer, or whose
+             energy windows fall under W, warns and is not stored
+    reserve  ``reserve`` × budget for syncs and Python between windows
     ======== ================================================================================
 
-    Contenders: screened median time ≤ max_slowdown × the fastest × (1 + ``time_margin``), and
-    screened objective range reaching within ``objective_margin`` of the best config that meets the
-    guarantee on the screen; for energy the margin grows by the counter's resolution,
-    2 × period / screen window (NVML: 2 × 0.1 / 0.25 = 0.8: the screen ranks, the refine decides).
-
-    NVML (W = 1 s), budget 60 s, 24 configs: idle 1 s; warm-up 48 calls (≈ 0.2 s at 8192³,
-    ≈ 2.5 s at M=256 with CUDA graphs recorded); screen 24 × 2 × 0.25 s = 12 s; reserve 3 s;
-    refine gets ≈ 60 − 3 − 1 − 2.5 − 12 ≈ 41 s: 4 contenders × 3 rounds × 3 s = 36 s, or
-    5 contenders with windows shortened to 2.7 s (5 × 3 × 2.7 s ≈ 41 s); a sixth would need
-    6 × 3 × 2.5 s = 45 s and is cut. Total ≈ 50–57 s. (On a model of NVML, 100 ms ticks and
-    10% noise per tick, 2 s windows left the winner's joules ±4% between runs, 2.5–3 s ±2%.)
+    NVML (W = 1 s, counter read r = 4 ms, instant power), budget 60 s, 24 configs: idle 1 s;
+    warm-up 48 calls (≈ 0.1 s at 8192³, ≈ 2.5 s at M=256 with CUDA graphs recorded); screen
+    24 × 2 × (0.25 s + 2r) = 12.4 s; reserve 3 s; refine gets ≈ 60 − 3 − 1 − 2.5 − 12.4 ≈ 41 s:
+    4 contenders × 3 rounds × (3 s + 2r) = 36.1 s, or 5 with windows of 2.7 s (5 × 3 × 2.71 s
+    ≈ 41 s); a sixth would need 6 × 3 × 2.51 s = 45 s and is cut. Ends by ≈ 57 s, never past
+    63 s. (On a model of NVML — 100 ms ticks with 10% noise each, instant power with 5% noise —
+    the tuner picks a config 10% cheaper at 5% slower in ≥ 95% of seeded runs; tests/tune.)
     """
 
     screen_rounds: int = 2
     screen_window: float = 0.25
     refine_window: float = 3.0
     refine_min_window: float = 2.5
+    min_refined: int = 2
     time_margin: float = 0.03
     objective_margin: float = 0.05
     idle_share: float = 0.05
@@ -57,12 +68,14 @@ class Protocol:
     reserve: float = 0.05
 
     def __post_init__(self) -> None:
-        if isinstance(self.screen_rounds, bool) or not isinstance(self.screen_rounds, int):
-            msg = f"protocol.screen_rounds: expected an int, got {self.screen_rounds!r}"
-            raise TypeError(msg)
-        if self.screen_rounds < 1:
-            msg = f"protocol.screen_rounds: expected >= 1, got {self.screen_rounds}"
-            raise ValueError(msg)
+        for name in ("screen_rounds", "min_refined"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                msg = f"protocol.{name}: expected an int, got {value!r}"
+                raise TypeError(msg)
+            if value < 1:
+                msg = f"protocol.{name}: expected >= 1, got {value}"
+                raise ValueError(msg)
         for name in ("screen_window", "refine_window", "refine_min_window"):
             value = getattr(self, name)
             if not _number(value) or not 0 < value < math.inf:
@@ -89,26 +102,39 @@ class Protocol:
         cooldown_s: float,
         counter_period_s: float,
         energy: bool,
+        read_cost_s: float = 0.0,
+        power_samples: bool = False,
     ) -> Plan:
         """The settings in seconds for one run (``unit_s`` = W)."""
         screen_window_s = self.screen_window * unit_s
-        margin = self.objective_margin
-        if energy and counter_period_s > 0:
-            margin += 2 * counter_period_s / screen_window_s
+        screen_on = "time"
+        if energy:
+            screen_on = "counter"
+            if counter_period_s >= MIN_PERIOD_S:  # a coarse counter
+                if power_samples:
+                    screen_on = "power samples"
+                else:  # long enough for the counter's updates to span MIN_UPDATES periods
+                    screen_window_s = max(screen_window_s, (MIN_UPDATES + 2) * counter_period_s)
+                    screen_on = "counter updates"
         return Plan(
             unit_s=unit_s,
             budget_s=budget_s,
+            deadline_s=budget_s * (1 + BUDGET_SLACK),
             idle_s=min(unit_s, self.idle_share * budget_s),
             screen_rounds=self.screen_rounds,
             screen_window_s=screen_window_s,
             screen_budget_s=self.screen_share * budget_s,
+            screen_on=screen_on,
             refine_rounds=rounds,
             refine_window_s=self.refine_window * unit_s,
             refine_min_window_s=self.refine_min_window * unit_s,
+            min_refined=self.min_refined,
             reserve_s=self.reserve * budget_s,
             cooldown_s=cooldown_s,
+            read_cost_s=read_cost_s,
+            counter_period_s=counter_period_s,
             time_margin=self.time_margin,
-            objective_margin=margin,
+            objective_margin=self.objective_margin,
         )
 
 
@@ -122,29 +148,36 @@ class Plan:
 
     unit_s: float  # W: the meter's minimum window (or min_window_s)
     budget_s: float
+    deadline_s: float  # hard: no call runs past it (budget_s × (1 + BUDGET_SLACK))
     idle_s: float
     screen_rounds: int
     screen_window_s: float
     screen_budget_s: float  # idle + warm-up + screen end by then
+    screen_on: str  # what the screen's objective reads: "power samples", "counter updates", ...
     refine_rounds: int
     refine_window_s: float  # target window
     refine_min_window_s: float  # shortest before contenders are cut
+    min_refined: int
     reserve_s: float
     cooldown_s: float
+    read_cost_s: float  # one counter read (each window reads at both edges)
+    counter_period_s: float  # 0: a continuous counter (or no meter)
     time_margin: float
-    objective_margin: float  # for the objective in use (energy: includes the counter resolution)
+    objective_margin: float  # plus each config's own screen spread (objectives.py)
     # --- filled in as the run goes ------------------------------------------------------------
+    seed: int | None = None
     screened: int = 0
-    contenders: list[str] = field(default_factory=list)  # passed the screen, fastest first
+    contenders: list[str] = field(default_factory=list)  # passed the screen, in refine order
     refined: list[str] = field(default_factory=list)
     refine_window_used_s: float | None = None
     screen_s: float | None = None  # seconds from the start to the end of the screen
     refine_s: float | None = None  # seconds the refine took
+    remeasured: int = 0  # windows measured again (device too idle, meter disagreeing)
     cuts: list[str] = field(default_factory=list)  # what the budget left out, in words
 
     def trial_cost(self, window_s: float, call_s: float) -> float:
-        """Seconds of one window: cool-down, then whole calls until the window is spanned."""
-        return self.cooldown_s + _calls(window_s, call_s) * call_s
+        """Seconds of one window: cool-down, two edge reads, whole calls spanning the window."""
+        return self.cooldown_s + 2 * self.read_cost_s + _calls(window_s, call_s) * call_s
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -159,63 +192,28 @@ def repetitions(window_s: float, call_s: float) -> int:
     return _calls(window_s, call_s)
 
 
-def select_contenders(
-    rows: list[ConfigResult], max_slowdown: float, plan: Plan
-) -> tuple[list[ConfigResult], dict[int, str]]:
-    """Screened rows -> (contenders, fastest first then by screened objective; why the others not).
-
-    Time is precise on the screen, so the time test has a small margin; the objective test
-    compares ranges (low of a config vs high of the best) widened by ``plan.objective_margin``.
-    The best is taken among configs that meet the guarantee on the screen without the margin, so
-    a cheap config just past the guarantee cannot push out the ones that meet it.
-    """
-    fastest = min(rows, key=lambda r: (r.seconds, r.objective))
-    time_limit = max_slowdown * fastest.seconds * (1 + plan.time_margin)
-    meets = [r for r in rows if r.seconds <= max_slowdown * fastest.seconds]
-    best = min(meets, key=lambda r: (r.objective, r.seconds))
-    value_limit = best.objective_high * (1 + plan.objective_margin)
-    why: dict[int, str] = {}
-    others = []
-    for row in rows:
-        if row is fastest:
-            continue
-        if row.seconds > time_limit:
-            why[row.id] = (
-                f"screen: {row.seconds / fastest.seconds:.3f}× the fastest's time, over "
-                f"{max_slowdown:.2f}× (+{plan.time_margin:.0%} margin)"
-            )
-        elif row.objective_low > value_limit:
-            why[row.id] = (
-                f"screen: objective {row.objective_low / best.objective_high:.3f}× the best's, "
-                f"over 1 + {plan.objective_margin:.2f} margin"
-            )
-        else:
-            others.append(row)
-    others.sort(key=lambda r: (r.objective, r.seconds))
-    return [fastest, *others], why
-
-
 def fit_refine(call_s: list[float], plan: Plan, seconds_left: float) -> tuple[int, float]:
-    """How many contenders (a prefix of ``call_s``, fastest first) and what window fit.
+    """How many contenders (a prefix of ``call_s``, in refine order) and what window fit.
 
-    The window is the longest in [min, target] that fits all of them; if none does, contenders
-    are dropped from the end until they fit at the minimum window. The fastest alone always
-    stays: if even it does not fit, its window is shortened below the minimum (the caller says
-    so in ``plan.cuts``).
+    Contenders are cut from the end while they do not fit at ``refine_min_window_s``, down to
+    ``min_refined``, which are kept by shortening the window as far as needed (the caller warns
+    under W); only if not even one call per window fits are more cut, down to the first (the
+    fastest). The window is the longest that fits, up to ``refine_window_s``.
     """
 
     def cost(count: int, window_s: float) -> float:
         return sum(plan.refine_rounds * plan.trial_cost(window_s, c) for c in call_s[:count])
 
     count = len(call_s)
-    while count > 1 and cost(count, plan.refine_min_window_s) > seconds_left:
+    keep = min(plan.min_refined, count)
+    while count > keep and cost(count, plan.refine_min_window_s) > seconds_left:
+        count -= 1
+    while count > 1 and cost(count, 0.0) > seconds_left:
         count -= 1
     if cost(count, plan.refine_window_s) <= seconds_left:
         return count, plan.refine_window_s
-    low, high = plan.refine_min_window_s, plan.refine_window_s
-    if cost(count, low) > seconds_left:
-        low, high = 0.0, low
-    for _ in range(40):  # cost is a non-decreasing step function of the window: bisect
+    low, high = 0.0, plan.refine_window_s
+    for _ in range(50):  # cost is a non-decreasing step function of the window: bisect
         middle = 0.5 * (low + high)
         if cost(count, middle) <= seconds_left:
             low = middle

@@ -14,20 +14,7 @@ from typing import Any
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Problem:
-    """Inputs built for one shape: ``run(config_id)`` is one call of the op on them."""
-
-    shape: tuple[int, ...]
-    dtype: str
-    run: Callable[[int], Any]
-    sync: Callable[[], Any] | None = None  # waits for queued device work (GPU)
-    work_ops: float | None = None  # work per call (operations; bytes moved for preprocess)
-    # Calls of the op one run() makes (a replayed CUDA graph makes several): the tuner divides
-    # each window by it. Read at measurement time, as a problem may fall back to direct calls.
-    calls_per_run: Callable[[], int] = lambda: 1
-    launch: Callable[[], str] = lambda: "direct calls"  # how run() reaches the device, for reports
+from lepton.tune.problem import Problem  # the inputs an entry's prepare() builds
 
 
 @dataclass(frozen=True)

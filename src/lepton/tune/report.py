@@ -1,4 +1,7 @@
-"""Showing tuning results: a rich table per run, the cache's contents, the Pareto scatter."""
+"""Showing tuning results beyond one run's table: the cache's contents and the Pareto scatter.
+
+(The table of one run is ``result.result_table``, re-exported here.)
+"""
 
 from __future__ import annotations
 
@@ -7,95 +10,13 @@ from typing import Any
 
 from rich.table import Table
 
-from lepton.tune.result import ConfigResult, StageStats, TuneResult
+from lepton.tune.result import ConfigResult, TuneResult, result_table
+
+__all__ = ["cache_table", "pareto_front", "plot_pareto", "require_pyplot", "result_table"]
 
 
 def _number(value: float | None, fmt: str, missing: str = "-") -> str:
     return missing if value is None else format(value, fmt)
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"±{value / 2:.1%}"
-
-
-def _joules(stats: StageStats | ConfigResult | None, spread: float | None) -> str:
-    if stats is None:
-        return "-"
-    return "no meter" if stats.joules is None else f"{stats.joules:.4g} {_percent(spread)}"
-
-
-def result_table(result: TuneResult) -> Table:
-    """Config, the screen's ms and J, the refine's ms and J (± half their spread over the
-    rounds), W, ops/J and temperature from the deciding stage, which stage decided, and whether
-    the config was chosen, tied, too slow for the guarantee, or stopped at the screen; by
-    screened time."""
-    shape = "×".join(str(d) for d in result.shape)
-    table = Table(
-        title=(
-            f"{result.op} {shape} on {result.device} ({result.device_name}): "
-            f"objective {result.objective}, guarantee: time ≤ {result.max_slowdown:.2f}× fastest "
-            f"= {result.guarantee_s * 1e3:.3f} ms"
-        ),
-        caption=_caption(result),
-    )
-    columns = [
-        "config", "screen ms", "screen J", "ms", "J", "W", result.efficiency_unit, "°C",
-        "stage", "choice",
-    ]  # fmt: skip
-    for column in columns:
-        left = column in ("config", "stage", "choice")
-        table.add_column(column, justify="left" if left else "right")
-    for row in result.rows:
-        temps, screen, refine = row.temperature_c, row.screen, row.refine
-        table.add_row(
-            row.name,
-            "-" if screen is None else f"{screen.seconds * 1e3:.3f}",
-            "-" if screen is None else _joules(screen, None).strip(),
-            "-" if refine is None else f"{refine.seconds * 1e3:.3f} {_percent(refine.time_spread)}",
-            "-" if refine is None else _joules(refine, refine.energy_spread),
-            _number(row.watts, ".1f"),
-            _number(row.efficiency, ".3g"),
-            "-" if temps is None else f"{temps[0]:.0f}–{temps[1]:.0f}",
-            row.stage,
-            _choice(row),
-            style="bold green" if row.chosen else (None if row.eligible else "dim"),
-        )
-    return table
-
-
-def _choice(row: ConfigResult) -> str:
-    if row.chosen:
-        return "★ chosen"
-    if not row.eligible:
-        return "too slow"
-    if not row.refined:
-        return "cut: budget" if row.note.startswith("budget") else "dearer"
-    return "tie" if row.tied else ""
-
-
-def _caption(result: TuneResult) -> str:
-    parts = [f"winner {result.winner.name}", f"{result.slowdown:.3f}× the fastest's time"]
-    saving = result.energy_saving
-    if saving is not None:
-        parts.append(f"{saving:.1%} fewer joules than the fastest ({result.fastest.name})")
-    if result.idle_watts is not None:
-        parts.append(f"idle {result.idle_watts:.1f} W")
-    if result.meter == "none":
-        parts.append("no meter: time only")
-    plan = result.protocol
-    if plan is not None:
-        parts.append(
-            f"screen {plan.screened} configs × {plan.screen_rounds} rounds of "
-            f"{plan.screen_window_s:.2f} s, refine {len(plan.refined)} × {result.rounds} rounds "
-            f"of {result.window_s:.2f} s"
-        )
-        parts.extend(plan.cuts)
-    parts.append(f"{result.elapsed_s:.1f} s of {result.budget_s:.0f} s")
-    if result.launch != "direct calls":
-        parts.append(result.launch)
-    if result.sampled:
-        parts.append(f"{len(result.rows)} of {result.table_size} configs measured")
-    return "; ".join(parts)
 
 
 def cache_table(entries: dict[str, dict[str, Any]]) -> Table:
@@ -222,6 +143,17 @@ def _plot_scatter(ax: Any, result: TuneResult) -> None:
         color="tab:green",
         label=f"chosen: {result.winner.name}",
     )
+    heuristic = result.heuristic_row
+    if heuristic is not None and heuristic.joules is not None:
+        ax.plot(
+            [heuristic.ms],
+            [heuristic.joules],
+            "D",
+            markersize=10,
+            fillstyle="none",
+            color="tab:purple",
+            label=f"untuned (heuristic): {heuristic.name}",
+        )
     for row in result.rows:
         ax.annotate(
             row.name, (row.ms, row.joules), fontsize=6, xytext=(3, 3), textcoords="offset points"

@@ -1,174 +1,23 @@
-"""What a tuning run measured: trials, a summary per configuration, and the choice."""
+"""What a tuning run found: every measured configuration, the choice, and how it reads as a table.
+
+The per-configuration records (``Trial``, ``StageStats``, ``ConfigResult``) live in ``rows.py``
+and are re-exported here; the table is drawn here, so that printing a result needs nothing
+above this module (``report.py`` draws the cache and the plots, and imports this one).
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import io
-import statistics
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from lepton.tune.protocol import Plan
+from rich.console import Console
+from rich.table import Table
 
+from lepton.tune.protocol import Plan
+from lepton.tune.rows import ConfigResult, StageStats, Trial
 
-@dataclass(frozen=True)
-class Trial:
-    """One window of one configuration (per-call numbers)."""
-
-    round: int
-    position: int  # place in that round's random order
-    seconds: float
-    joules: float | None
-    repetitions: int
-    temperature_c: float | None = None
-    start_temperature_c: float | None = None
-    gap: float | None = None  # meter counter vs power samples
-    stage: str = "refine"  # "screen" (short windows) or "refine" (long windows, decides)
-
-
-def _median(values: list[float]) -> float:
-    return float(statistics.median(values))
-
-
-def _spread(values: list[float]) -> float:
-    """(max - min) / median: the relative width of what the rounds measured."""
-    middle = _median(values)
-    return (max(values) - min(values)) / middle if middle > 0 else 0.0
-
-
-@dataclass
-class StageStats:
-    """One stage's numbers for a configuration (medians per call, spreads over its windows)."""
-
-    stage: str
-    windows: int
-    window_s: float  # median window length
-    seconds: float
-    joules: float | None
-    time_spread: float
-    energy_spread: float | None
-    objective: float
-    objective_low: float
-    objective_high: float
-
-    @classmethod
-    def from_trials(cls, stage: str, trials: list[Trial], values: list[float]) -> StageStats:
-        energies = [t.joules for t in trials if t.joules is not None]
-        complete = len(energies) == len(trials)
-        return cls(
-            stage=stage,
-            windows=len(trials),
-            window_s=_median([t.seconds * t.repetitions for t in trials]),
-            seconds=_median([t.seconds for t in trials]),
-            joules=_median(energies) if complete else None,
-            time_spread=_spread([t.seconds for t in trials]),
-            energy_spread=_spread(energies) if complete else None,
-            objective=_median(values),
-            objective_low=min(values),
-            objective_high=max(values),
-        )
-
-
-@dataclass
-class ConfigResult:
-    """A configuration's summary over its trials; ``objective_*`` are in the objective's unit."""
-
-    id: int
-    name: str
-    trials: list[Trial]
-    seconds: float  # median per call
-    joules: float | None
-    watts: float | None
-    efficiency: float | None  # work per joule in the op's unit (TOPS/J for a GEMM)
-    time_spread: float
-    energy_spread: float | None
-    objective: float  # median
-    objective_low: float  # lowest trial value
-    objective_high: float
-    eligible: bool = False  # median time within max_slowdown × the fastest median
-    tied: bool = False  # within the measured noise of the best eligible config
-    chosen: bool = False
-    temperature_c: tuple[float, float] | None = None  # (min, max) over the trials
-    above_idle_j: float | None = None  # joules beyond idle draw for the same time
-    # Which stage's numbers the fields above are: "refine" for contenders, else "screen".
-    stage: str = "refine"
-    screen: StageStats | None = None
-    refine: StageStats | None = None
-    note: str = ""  # why a screened config was not refined
-
-    @property
-    def max_gap(self) -> float | None:
-        """The largest meter self-disagreement (counter vs power samples) over the trials."""
-        gaps = [abs(t.gap) for t in self.stage_trials(self.stage) if t.gap is not None]
-        return max(gaps) if gaps else None
-
-    @property
-    def ms(self) -> float:
-        return self.seconds * 1e3
-
-    @classmethod
-    def summarise(
-        cls,
-        config: dict[str, Any],
-        trials: list[Trial],
-        values: list[float],
-        work_ops: float | None,
-        efficiency_scale: float,
-    ) -> ConfigResult:
-        """Per-stage statistics of ``trials`` (``values``: each trial's objective); the headline
-        numbers are the refine stage's when the config was refined, else the screen's."""
-        stages = {}
-        for stage in ("screen", "refine"):
-            picked = [(t, v) for t, v in zip(trials, values, strict=True) if t.stage == stage]
-            if picked:
-                stages[stage] = StageStats.from_trials(
-                    stage, [t for t, _ in picked], [v for _, v in picked]
-                )
-        deciding = stages.get("refine") or stages["screen"]
-        joules, seconds = deciding.joules, deciding.seconds
-        temps = [
-            t.temperature_c
-            for t in trials
-            if t.temperature_c is not None and t.stage == deciding.stage
-        ]
-        return cls(
-            id=int(config["id"]),
-            name=str(config.get("name", config["id"])),
-            trials=trials,
-            seconds=seconds,
-            joules=joules,
-            watts=None if joules is None or seconds <= 0 else joules / seconds,
-            efficiency=(
-                None
-                if joules is None or not work_ops or joules <= 0
-                else work_ops / joules / efficiency_scale
-            ),
-            time_spread=deciding.time_spread,
-            energy_spread=deciding.energy_spread,
-            objective=deciding.objective,
-            objective_low=deciding.objective_low,
-            objective_high=deciding.objective_high,
-            temperature_c=(min(temps), max(temps)) if temps else None,
-            stage=deciding.stage,
-            screen=stages.get("screen"),
-            refine=stages.get("refine"),
-        )
-
-    @property
-    def refined(self) -> bool:
-        return self.refine is not None
-
-    def stage_trials(self, stage: str) -> list[Trial]:
-        return [t for t in self.trials if t.stage == stage]
-
-    def to_dict(self, *, with_trials: bool = True) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out["ms"] = self.ms
-        out["max_gap"] = self.max_gap
-        if not with_trials:
-            out.pop("trials")
-        return out
+__all__ = ["ConfigResult", "StageStats", "Trial", "TuneResult", "result_table"]
 
 
 @dataclass
@@ -197,6 +46,14 @@ class TuneResult:
     cache_key: str | None = None
     launch: str = "direct calls"  # how the calls reached the device (GPU: graph replays or not)
     protocol: Plan | None = None  # the stages' settings and what the budget cut
+    seed: int | None = None  # order and inputs: tune(..., seed=this) measures the same way
+    heuristic: int | None = None  # the config id config=None runs without a tuned entry
+    read_cost_s: float | None = None  # one counter read on the meter (its edge reads' cost)
+    power_read_cost_s: float | None = None  # one power read (the sampler thread's)
+    # What makes this result doubtful, in words; a result with any is not stored unless
+    # ``cacheable`` (some warnings only inform).
+    warnings: list[str] = field(default_factory=list)
+    cacheable: bool = True
 
     @property
     def refined(self) -> list[ConfigResult]:
@@ -219,7 +76,7 @@ class TuneResult:
 
     @property
     def max_gap(self) -> float | None:
-        """The largest |counter - samples| / counter of any trial (None: no sampled meter)."""
+        """The largest |counter - samples| / counter of any deciding window (None: none)."""
         gaps = [r.max_gap for r in self.rows if r.max_gap is not None]
         return max(gaps) if gaps else None
 
@@ -229,6 +86,11 @@ class TuneResult:
         if self.winner.joules is None or not self.fastest.joules:
             return None
         return 1.0 - self.winner.joules / self.fastest.joules
+
+    @property
+    def heuristic_row(self) -> ConfigResult | None:
+        """The untuned choice's row, where it was measured."""
+        return next((r for r in self.rows if r.id == self.heuristic), None)
 
     def to_dict(self, *, with_trials: bool = True) -> dict[str, Any]:
         return {
@@ -243,18 +105,24 @@ class TuneResult:
             "winner": self.winner.name,
             "winner_id": self.winner.id,
             "fastest": self.fastest.name,
+            "heuristic": self.heuristic,
             "slowdown": self.slowdown,
             "energy_saving": self.energy_saving,
             "max_gap": self.max_gap,
             "meter": self.meter,
+            "read_cost_s": self.read_cost_s,
+            "power_read_cost_s": self.power_read_cost_s,
             "idle_watts": self.idle_watts,
             "rounds": self.rounds,
             "window_s": self.window_s,
             "budget_s": self.budget_s,
             "elapsed_s": self.elapsed_s,
+            "seed": self.seed,
             "table_size": self.table_size,
             "sampled": self.sampled,
             "skipped": dict(self.skipped),
+            "warnings": list(self.warnings),
+            "cacheable": self.cacheable,
             "efficiency_unit": self.efficiency_unit,
             "cache_key": self.cache_key,
             "launch": self.launch,
@@ -262,17 +130,116 @@ class TuneResult:
             "configs": [r.to_dict(with_trials=with_trials) for r in self.rows],
         }
 
-    def table(self) -> Any:
-        from lepton.tune.report import result_table
-
+    def table(self) -> Table:
         return result_table(self)
 
-    def __rich__(self) -> Any:
+    def __rich__(self) -> Table:
         return self.table()
 
     def __str__(self) -> str:
-        from rich.console import Console
-
         buffer = io.StringIO()
         Console(file=buffer, width=120, color_system=None).print(self.table())
         return buffer.getvalue()
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+
+def _number(value: float | None, fmt: str, missing: str = "-") -> str:
+    return missing if value is None else format(value, fmt)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"±{value / 2:.1%}"
+
+
+def _joules(stats: StageStats | ConfigResult | None, spread: float | None) -> str:
+    if stats is None:
+        return "-"
+    return "no meter" if stats.joules is None else f"{stats.joules:.4g} {_percent(spread)}"
+
+
+def result_table(result: TuneResult) -> Table:
+    """Config, the screen's ms and J, the refine's ms and J (± half their spread over the
+    rounds), W, ops/J, the device's busy fraction and temperature from the deciding stage,
+    which stage decided, and whether the config was chosen, tied, too slow for the guarantee,
+    or stopped at the screen; by screened time."""
+    shape = "×".join(str(d) for d in result.shape)
+    table = Table(
+        title=(
+            f"{result.op} {shape} on {result.device} ({result.device_name}): "
+            f"objective {result.objective}, guarantee: time ≤ {result.max_slowdown:.2f}× fastest "
+            f"= {result.guarantee_s * 1e3:.3f} ms"
+        ),
+        caption=_caption(result),
+    )
+    columns = [
+        "config", "screen ms", "screen J", "ms", "J", "W", result.efficiency_unit, "busy", "°C",
+        "stage", "choice",
+    ]  # fmt: skip
+    for column in columns:
+        left = column in ("config", "stage", "choice")
+        table.add_column(column, justify="left" if left else "right")
+    for row in result.rows:
+        temps, screen, refine = row.temperature_c, row.screen, row.refine
+        table.add_row(
+            row.name + (" (heuristic)" if row.id == result.heuristic else ""),
+            "-" if screen is None else f"{screen.seconds * 1e3:.3f}",
+            "-" if screen is None else _joules(screen, None).strip(),
+            "-" if refine is None else f"{refine.seconds * 1e3:.3f} {_percent(refine.time_spread)}",
+            "-" if refine is None else _joules(refine, refine.energy_spread),
+            _number(row.watts, ".1f"),
+            _number(row.efficiency, ".3g"),
+            "-" if row.busy_fraction is None else f"{row.busy_fraction:.0%}",
+            "-" if temps is None else f"{temps[0]:.0f}–{temps[1]:.0f}",
+            row.stage,
+            _choice(row),
+            style="bold green" if row.chosen else (None if row.eligible else "dim"),
+        )
+    return table
+
+
+def _choice(row: ConfigResult) -> str:
+    if row.chosen:
+        return "★ chosen"
+    if not row.decidable:
+        return "excluded"
+    if not row.eligible:
+        return "too slow"
+    if not row.refined:
+        return "cut: budget" if row.note.startswith("budget") else "dearer"
+    return "tie" if row.tied else ""
+
+
+def _caption(result: TuneResult) -> str:
+    parts = [f"winner {result.winner.name}", f"{result.slowdown:.3f}× the fastest's time"]
+    saving = result.energy_saving
+    if saving is not None:
+        parts.append(f"{saving:.1%} fewer joules than the fastest ({result.fastest.name})")
+    heuristic = result.heuristic_row
+    if heuristic is not None and heuristic.joules and result.winner.joules is not None:
+        parts.append(
+            f"{1 - result.winner.joules / heuristic.joules:.1%} fewer than the untuned choice "
+            f"({heuristic.name}, {heuristic.stage} numbers)"
+        )
+    if result.idle_watts is not None:
+        parts.append(f"idle {result.idle_watts:.1f} W")
+    if result.meter == "none":
+        parts.append("no meter: time only")
+    plan = result.protocol
+    if plan is not None:
+        parts.append(
+            f"screen {plan.screened} configs × {plan.screen_rounds} rounds of "
+            f"{plan.screen_window_s:.2f} s ({plan.screen_on}), refine {len(plan.refined)} × "
+            f"{result.rounds} rounds of {result.window_s:.2f} s"
+        )
+        parts.extend(plan.cuts)
+    parts.extend(result.warnings)
+    if not result.cacheable:
+        parts.append("not stored")
+    parts.append(f"{result.elapsed_s:.1f} s of {result.budget_s:.0f} s, seed {result.seed}")
+    if result.launch != "direct calls":
+        parts.append(result.launch)
+    if result.sampled:
+        parts.append(f"{len(result.rows)} of {result.table_size} configs measured")
+    return "; ".join(parts)

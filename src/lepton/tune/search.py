@@ -3,14 +3,19 @@
 Part-time power sampling makes short windows lie and heat biases energy, so: idle power first
 (while the device is cool), two warm-up calls per configuration, then two stages (settings and
 budget arithmetic in ``protocol.Protocol``). SCREEN: every configuration, short windows in
-interleaved rounds. REFINE: the contenders (and always the fastest), long windows in at least
-three rounds, each round in a fresh random order so that no configuration always follows a hot
-one. The winner and the guarantee are decided on the refine numbers by ``objectives.choose``.
+interleaved rounds. REFINE: the contenders (the fastest, then those inside the guarantee), long
+windows in at least three rounds, each round in a fresh random order so that no configuration
+always follows a hot one. The winner and the guarantee are decided on the refine numbers by
+``objectives.choose``. The budget holds the whole call, input preparation included (``Budget``).
+
+What makes a result doubtful — contenders the budget could not refine, energy windows under
+the meter's minimum, windows the device spent idle, a meter disagreeing with itself about the
+winner — is said in ``TuneResult.warnings`` (and one ``TuneWarning``); ``verdict.py`` decides
+whether it is stored and records how it was measured in the entry.
 """
 
 from __future__ import annotations
 
-import datetime
 import math
 import random
 import warnings
@@ -18,13 +23,15 @@ from typing import Any
 
 from lepton.energy.base import Meter
 from lepton.energy.devices import device_identity, normalize_device
-from lepton.energy.measure import idle_power
+from lepton.energy.measure import idle_window
 from lepton.energy.meters import meter_for
-from lepton.tune import objectives, registry
-from lepton.tune.cache import TuningCache, key_parts, make_key
-from lepton.tune.protocol import Plan, Protocol, fit_refine, select_contenders
-from lepton.tune.result import ConfigResult, Trial, TuneResult
-from lepton.tune.stages import Candidate, Progress, measure_rounds, warm_up
+from lepton.tune import objectives, registry, verdict
+from lepton.tune.cache import TuningCache
+from lepton.tune.problem import Problem
+from lepton.tune.protocol import Plan, Protocol, fit_refine
+from lepton.tune.result import TuneResult
+from lepton.tune.rows import ConfigResult, Trial
+from lepton.tune.stages import Budget, Candidate, Progress, measure_rounds, warm_up
 
 
 class TuneWarning(UserWarning):
@@ -139,81 +146,86 @@ def tune(
     ``problem`` is the shape: ``{"m": 256, "n": 4096, "k": 4096}`` or ``(256, 4096, 4096)`` for
     a GEMM. ``objective`` is ``"energy"`` (J per call), ``"time"`` or ``"edp"`` (J·s).
     ``max_slowdown`` is the performance guarantee: the winner's median time is at most that
-    factor above the fastest median, both from the refine stage of this run. ``budget_s`` bounds
-    the run (``protocol.Protocol`` says how it is split); ``result.protocol`` records the settings
-    used and what the budget cut (unscreened configs are also in ``result.skipped``).
-    ``rounds`` is the refine stage's round count; ``min_window_s`` replaces the meter's minimum
-    window W that the stages' windows are multiples of. ``cooldown_s`` idles the device before
-    every window, for boards whose heat would otherwise carry from one configuration into the
-    next. Energy objectives need a meter: without one, pass ``objective="time"``.
+    factor above the fastest median, both from the refine stage of this run. ``budget_s`` is a
+    hard limit: the call returns by ``budget_s`` × 1.05 (``protocol.Protocol`` says how it is
+    split; a single call longer than what is left cannot be interrupted); ``result.protocol``
+    records the settings used and what the budget cut (unscreened configs are also in
+    ``result.skipped``). ``rounds`` is the refine stage's round count; ``min_window_s``
+    replaces the meter's minimum window W that the stages' windows are multiples of.
+    ``cooldown_s`` idles the device before every window, for boards whose heat would otherwise
+    carry from one configuration into the next. ``seed`` fixes the order and the inputs; without
+    one a seed is drawn and recorded (``result.seed``). Energy objectives need a meter: without
+    one, pass ``objective="time"``. A doubtful result warns (``TuneWarning``) and is not stored.
     """
     entry = registry.get(op)
     _check_arguments(objective, max_slowdown, budget_s, rounds)
     device, meter = _resolve_meter(device, meter, objective)
-    unit_s = _window(meter, min_window_s, objective, protocol or Protocol())
-    _seconds(cooldown_s, "cooldown_s")
     if protocol is not None and not isinstance(protocol, Protocol):
         msg = f"protocol: expected a lepton.tune.Protocol, got {protocol!r}"
         raise TypeError(msg)
-    plan = (protocol or Protocol()).plan(
+    protocol = protocol or Protocol()
+    unit_s = _window(meter, min_window_s, objective, protocol)
+    _seconds(cooldown_s, "cooldown_s")
+    seed = _seed(seed)
+    energy = objectives.needs_energy(objective)
+    plan = protocol.plan(
         unit_s=unit_s,
         budget_s=float(budget_s),
         rounds=rounds,
         cooldown_s=float(cooldown_s),
         counter_period_s=meter.counter_period_s if meter.has_energy else 0.0,
-        energy=objectives.needs_energy(objective),
+        energy=energy,
+        read_cost_s=meter.read_cost_s or 0.0,
+        power_samples=meter.has_instant_power,
     )
+    plan.seed = seed
     shape = registry.parse_shape(entry, problem)
     pool = _select_configs(entry.configs(device), configs)
+    budget = Budget(meter.clock, plan)  # the inputs' preparation is part of the budget
     prepared = entry.prepare(shape, device, seed)
     rng = random.Random(seed)
     report = progress or (lambda phase, done, total: None)
-    start = meter.clock()
 
     idle_watts = None
-    if meter.has_energy:
+    if meter.has_energy and budget.holds(plan.idle_s + 2 * plan.read_cost_s):
         report("idle", 0, 1)
-        idle = idle_power(meter=meter, seconds=plan.idle_s, sync=prepared.sync)
-        idle_watts = idle.avg_watts
+        idle_watts = idle_window(meter=meter, seconds=plan.idle_s, sync=prepared.sync).avg_watts
         report("idle", 1, 1)
 
-    admitted, skipped = warm_up(pool, prepared, meter, plan, start, rng, report)
+    admitted, skipped = warm_up(
+        pool, prepared, meter, plan, budget, rng, report, float(max_slowdown)
+    )
     if not admitted:
-        msg = f"configs: no configuration of {entry.name} can run {shape}: {skipped}"
+        msg = f"configs: no configuration of {entry.name} can run {shape} in budget: {skipped}"
         raise ValueError(msg)
     plan.screened = len(admitted)
     if len(admitted) < len(pool) and any("budget" in why for why in skipped.values()):
         plan.cuts.append(
-            f"screen: {len(admitted)} of {len(pool)} configs (random sample) fit "
-            f"{plan.screen_budget_s:.0f} s; the others were not measured"
+            f"screen: {len(admitted)} of {len(pool)} configs (random order) fit "
+            f"{plan.screen_budget_s:.1f} s; the others were not measured (result.skipped)"
         )
     windows = {c.id: plan.screen_window_s for c in admitted}
-    trials = measure_rounds("screen", admitted, windows, prepared, meter, plan, rng, report)
-    plan.screen_s = meter.clock() - start
-    screen_rows = _summarise(entry, prepared, objective, admitted, trials, idle_watts)
+    trials = measure_rounds("screen", admitted, windows, prepared, meter, plan, budget, rng, report)
+    plan.screen_s = budget.elapsed
+    measured = [c for c in admitted if trials[c.id]]
+    screen_rows = _summarise(entry, prepared, objective, measured, trials, idle_watts)
 
-    contenders, why_not = select_contenders(screen_rows, float(max_slowdown), plan)
+    contenders, why_not = objectives.select_contenders(screen_rows, float(max_slowdown), plan)
     plan.contenders = [r.name for r in contenders]
-    by_id = {c.id: c for c in admitted}
-    refined = _plan_refine([by_id[r.id] for r in contenders], plan, why_not)
+    by_id = {c.id: c for c in measured}
+    refined = _plan_refine([by_id[r.id] for r in contenders], plan, budget, why_not)
     windows = dict.fromkeys((c.id for c in refined), plan.refine_window_used_s or 0.0)
-    refine_start = meter.clock()
-    refine_trials = measure_rounds("refine", refined, windows, prepared, meter, plan, rng, report)
-    plan.refine_s = meter.clock() - refine_start
+    refine_start = budget.elapsed
+    refine_trials = measure_rounds(
+        "refine", refined, windows, prepared, meter, plan, budget, rng, report
+    )
+    plan.refine_s = budget.elapsed - refine_start
     for config_id, extra in refine_trials.items():
         trials[config_id].extend(extra)
 
-    rows = _summarise(entry, prepared, objective, admitted, trials, idle_watts)
+    rows = _summarise(entry, prepared, objective, measured, trials, idle_watts)
     winner, fastest = _decide(rows, float(max_slowdown), why_not)
-    elapsed = meter.clock() - start
-    if elapsed > 1.25 * budget_s:
-        warnings.warn(
-            TuneWarning(
-                f"tuning took {elapsed:.1f} s, over budget_s={budget_s}: the warm-up and screen "
-                "calls predicted shorter windows than the stages needed"
-            ),
-            stacklevel=2,
-        )
+    elapsed = budget.elapsed
     result = TuneResult(
         op=entry.name,
         shape=shape,
@@ -236,38 +248,57 @@ def tune(
         efficiency_unit=entry.efficiency_unit,
         launch=prepared.launch(),
         protocol=plan,
+        seed=seed,
+        heuristic=prepared.heuristic,
+        read_cost_s=meter.read_cost_s,
+        power_read_cost_s=meter.power_read_cost_s,
     )
-    if save:
-        _store(result, cache or TuningCache())
+    verdict.judge(result, len(contenders), energy)
+    if result.warnings:
+        warnings.warn(
+            TuneWarning(
+                f"tuning {entry.name} {shape}: "
+                + "; ".join(result.warnings)
+                + ("" if result.cacheable or not save else "; the result was not stored")
+            ),
+            stacklevel=2,
+        )
+    if save and result.cacheable:
+        verdict.store(result, cache or TuningCache())
     return result
 
 
+def _seed(seed: Any) -> int:
+    """``seed``, or one drawn now (recorded, so the run can be repeated)."""
+    if seed is None:
+        return random.SystemRandom().randrange(2**32)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        msg = f"seed: expected an int or None, got {seed!r}"
+        raise TypeError(msg)
+    return seed
+
+
 def _plan_refine(
-    contenders: list[Candidate], plan: Plan, why_not: dict[int, str]
+    contenders: list[Candidate], plan: Plan, budget: Budget, why_not: dict[int, str]
 ) -> list[Candidate]:
     """The contenders that fit what the budget has left, and their window (into ``plan``)."""
-    meter_left = plan.budget_s - plan.reserve_s - (plan.screen_s or 0.0)
-    count, window_s = fit_refine([c.call_s for c in contenders], plan, meter_left)
+    left = budget.left - plan.reserve_s
+    count, window_s = fit_refine([c.call_s for c in contenders], plan, left)
     plan.refine_window_used_s = window_s
     for rank, cand in enumerate(contenders[count:], start=count + 1):
         why_not[cand.id] = (
-            f"budget: contender {rank} of {len(contenders)} by screened objective, past what "
-            f"{meter_left:.1f} s of refine could hold"
+            f"budget: contender {rank} of {len(contenders)} in refine order, past what "
+            f"{left:.1f} s of refine could hold"
         )
     if count < len(contenders):
         plan.cuts.append(
-            f"refine: {count} of {len(contenders)} contenders fit at "
-            f"{window_s:.2f} s windows; cut {', '.join(c.name for c in contenders[count:])}"
+            f"refine: {count} of {len(contenders)} contenders fit at {window_s:.2f} s windows; "
+            f"cut {', '.join(c.name for c in contenders[count:])}"
         )
     elif window_s < plan.refine_window_s:
         plan.cuts.append(
             f"refine: windows shortened from {plan.refine_window_s:.2f} s to {window_s:.2f} s "
             f"to fit {count} contenders"
-        )
-    if window_s < plan.refine_min_window_s:
-        plan.cuts.append(
-            f"refine: {window_s:.2f} s windows are under the {plan.refine_min_window_s:.2f} s "
-            "minimum (the budget is too small for this op): energy is coarse"
         )
     refined = contenders[:count]
     plan.refined = [c.name for c in refined]
@@ -278,12 +309,12 @@ def _decide(
     rows: list[ConfigResult], max_slowdown: float, why_not: dict[int, str]
 ) -> tuple[ConfigResult, ConfigResult]:
     """Winner and fastest from the refined rows; screen-only rows say why they stopped there."""
-    refined = [r for r in rows if r.refined]
+    refined = [r for r in rows if r.refined] or rows  # no refine window fit: the screen's
     winner = objectives.choose(refined, max_slowdown)
-    fastest = min(refined, key=lambda r: r.seconds)
+    fastest = min([r for r in refined if r.decidable] or refined, key=lambda r: r.seconds)
     screen_fastest = min(r.seconds for r in rows)
     for row in rows:
-        if not row.refined:
+        if row not in refined:
             row.eligible = row.seconds <= max_slowdown * screen_fastest
             row.note = why_not.get(row.id, "")
     return winner, fastest
@@ -291,7 +322,7 @@ def _decide(
 
 def _summarise(
     entry: registry.TunableOp,
-    prepared: registry.Problem,
+    prepared: Problem,
     objective: str,
     admitted: list[Candidate],
     trials: dict[int, list[Trial]],
@@ -308,27 +339,3 @@ def _summarise(
             row.above_idle_j = row.joules - idle_watts * row.seconds
         rows.append(row)
     return sorted(rows, key=lambda r: (r.screen or r).seconds)
-
-
-def _store(result: TuneResult, cache: TuningCache) -> None:
-    parts = key_parts(result.op, result.shape, result.dtype, result.device)
-    key = make_key(parts)
-    cache.put(
-        key,
-        {
-            "config": result.winner.id,
-            "config_name": result.winner.name,
-            "op": result.op,
-            "shape": list(result.shape),
-            "objective": result.objective,
-            "max_slowdown": result.max_slowdown,
-            "ms": result.winner.ms,
-            "joules": result.winner.joules,
-            "fastest": result.fastest.name,
-            "energy_saving": result.energy_saving,
-            "meter": result.meter,
-            "tuned_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "key": parts,
-        },
-    )
-    result.cache_key = key

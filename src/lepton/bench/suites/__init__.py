@@ -8,7 +8,9 @@ SUITES = {
     "inference": "lepton.bench.suites.inference",
     "pipeline": "lepton.bench.suites.pipeline",
     "tune_study": "lepton.bench.suites.tune_study",
+    "zeus_check": "lepton.bench.suites.zeus_check",
 }
 
-# Run only when named: the tuner study takes minutes of tuning (made for the GPU session).
-OPT_IN = frozenset({"tune_study"})
+# Run only when named: the tuner study takes minutes of tuning (made for the GPU session); the
+# Zeus cross-check needs zeus, which lepton does not depend on.
+OPT_IN = frozenset({"tune_study", "zeus_check"})

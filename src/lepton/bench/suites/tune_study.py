@@ -1,34 +1,48 @@
-"""Study ``tune_study``: the joule tuner's trade-off on the GPU, three independent runs per shape.
+"""Study ``tune_study``: does the joule tuner find a trade, and if not, why not — per shape.
 
-``python -m bench tune_study --size full --out DIR`` tunes ``int8_gemm`` on ``cuda:0`` (the
-``int8_gemm_cuda`` table) at 8192³ and at M=256, N=K=4096 with ``objective="energy"``,
-``max_slowdown=1.10``, three runs per shape (seeds 0, 1, 2: fresh inputs and orders), and
-writes ``tune_study-*.json``, ``tune_study.md`` and one Pareto PNG per shape. What it reports
-per shape: every config's screen ms and J, and for the contenders the refine ms and J (median
-and spread over the refine windows of the three runs; the winner is decided on those), W, TOPS,
-TOPS/J, which stage decided each row; the fastest config; the energy winner of each run; the
-saving against the fastest and the slowdown; the winner's joules across the runs (spread =
-(max − min) / median); min/max TOPS and J over the table; the seconds each tuning took, how many
-configs were refined and what the budget cut; the meter's counter-vs-samples gap on the refine
-windows. Once per study: idle power and the gap on an idle window.
+``python -m bench tune_study --size full --out DIR`` on ``cuda:0``, for each case of the part
+chosen by ``LEPTON_STUDY_PART`` (below):
 
-Device time: one tuning is ``budget_s`` = 60 s at most (``lepton.tune.Protocol``: with a
-24-config table, idle 1 s + warm-up ≤ 2.5 s + screen 24 × 2 × 0.25 s = 12 s + refine of up to
-5 contenders × 3 rounds × 2.5–3 s windows ≈ 36–41 s, 3 s reserve: 50–57 s); 2 shapes × 3 runs
-≈ 5–6 min, plus the idle window (5 s), the 8192³ inputs (2 × 64 MiB made on the host and copied,
-~1 s per run) and the CUDA graphs recorded per config at M=256 (~0.1 s each): about 6.5 min,
-inside one 10-minute device call. A larger table keeps the budget: the screen samples it and the
-refine cuts contenders, and the report says what (``LEPTON_STUDY_BUDGET_S`` raises the budget).
+1. **The whole table, swept**: every configuration once, in random order, one window of W
+   (the meter's minimum, 1 s on NVML) after two warm-up calls, measured as the tuner measures
+   (``measure_window``: CUDA-event time, busy fraction, tick-aligned joules). Per config: ms, J,
+   W (power draw), busy fraction, counter-vs-samples gap, and what the table says of it (engine,
+   tile, stages, split-K, CTA cap) with the grid derived from the shape and the SM count
+   (tiles, CTAs launched, CTAs per SM) — the data to answer "why no trade" with.
+2. **Three independent tunings** (``objective="energy"``, ``max_slowdown=1.10``, 60 s budget,
+   seeds 0, 1, 2): each run's winner, the winner's joules spread over the runs, the fastest, the
+   tuner's per-call time against the sweep's for the same configs (the 3% bar).
+3. The **untuned heuristic's** config (what ``config=None`` runs without a stored entry) and its
+   joules against the tuned winner's, both from the sweep (same protocol).
+4. The **best trade the table offers**: the fewest joules among configs within 1.10× the
+   fastest sweep time — whether a ≥ 10% saving at ≤ 10% slowdown exists at all.
+5. A **Pareto PNG** of the sweep (time vs joules; fastest, winner and heuristic marked).
 
-``--size small`` runs the same study on the CPU (``int8_gemm``, one small shape, a short
-budget) so that the code path is exercised anywhere; energy needs RAPL, else time is tuned and
-the report says "no meter".
+Writes ``tune_study-<part>-<stamp>.json`` (summary + every tuning's full result),
+``tune_study-<part>.md`` and ``tune_study-<case>.png`` per case.
+
+Device time: a case is ≈ 30 s of sweep (24 configs × (1 s window + warm-up and edge reads),
+graphs recorded for short calls) + 3 tunings × ≤ 63 s (the budget is a hard limit) + input
+preparation (≈ 1 s per tuning at 8192³, ≈ 5 s for the 1 GiB preprocess input) ≈ 3.5–4 min; one
+idle window of 5 s per call. So the six cases take three device calls of two cases each,
+≈ 7.5–8 minutes each (inside a 10-minute call; ``scripts/gpu_session.sh``'s tune-study phase
+allows 540 s):
+
+    LEPTON_STUDY_PART=1 python -m bench tune_study --size full   # int8_gemm 8192³, 4096³
+    LEPTON_STUDY_PART=2 python -m bench tune_study --size full   # 4096×11008×4096, 256×4096²
+    LEPTON_STUDY_PART=3 python -m bench tune_study --size full   # 32×4096², preprocess 4M×64
+
+``LEPTON_STUDY_BUDGET_S`` changes the tuning budget. ``--size small`` runs the same study on
+the CPU (one small GEMM, short windows) so that the code path is exercised anywhere; energy needs
+RAPL, else time is tuned and the report says "no meter".
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import random
 import statistics
 import sys
 import time
@@ -39,36 +53,228 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from lepton.bench.suites._tune_study_report import markdown, plot_case
 from lepton.energy.base import Meter
-from lepton.energy.measure import idle_power
+from lepton.energy.measure import idle_window, measure_window
 from lepton.energy.measurement import MeasurementWarning
 from lepton.energy.meters import meter_for
-from lepton.tune import Trial, TuneResult, tune
+from lepton.energy.timing import HostTimer
+from lepton.tune import TuneResult, TuneWarning, registry, tune
+from lepton.tune.protocol import repetitions
 
 BAR_SAVING = 0.10  # the tuned config uses ≥ 10% fewer joules than the fastest ...
 BAR_SLOWDOWN = 1.10  # ... at ≤ 10% slowdown ...
 BAR_SPREAD = 0.03  # ... with the winner's joules spreading < 3% over three runs
-BAR_TUNE_S = 60.0  # and tuning one shape takes ≤ 60 s
+BAR_TUNE_S = 60.0  # ... each tuning ≤ 60 s ...
+BAR_TIME_AGREEMENT = 0.03  # ... and the tuner's per-call times within 3% of the sweep's
+
+
+@dataclass(frozen=True)
+class Case:
+    op: str  # a registered tunable op
+    shape: tuple[int, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.op}-{'x'.join(map(str, self.shape))}"
+
+
+PARTS = {
+    "1": (Case("int8_gemm", (8192, 8192, 8192)), Case("int8_gemm", (4096, 4096, 4096))),
+    "2": (Case("int8_gemm", (4096, 11008, 4096)), Case("int8_gemm", (256, 4096, 4096))),
+    "3": (Case("int8_gemm", (32, 4096, 4096)), Case("preprocess", (4 * 1024 * 1024, 64))),
+}
 
 
 @dataclass(frozen=True)
 class Settings:
     device: str
-    shapes: tuple[tuple[int, int, int], ...]
-    op: str = "int8_gemm"
+    cases: tuple[Case, ...]
+    part: str = "1"
     runs: int = 3
     max_slowdown: float = 1.10
     budget_s: float = 60.0
-    window_s: float | None = None  # None: the meter's minimum (1 s for NVML)
+    window_s: float | None = None  # the tuner's W (None: the meter's minimum, 1 s for NVML)
+    sweep_window_s: float | None = None  # the sweep's window (None: the meter's minimum)
     idle_s: float = 5.0
-    save: bool = True  # store each shape's last winner in the tuning cache (config=None uses it)
+    save: bool = True  # store each case's last winner in the tuning cache (config=None uses it)
 
 
 def settings_for(size: str) -> Settings:
     budget = float(os.environ.get("LEPTON_STUDY_BUDGET_S", "60"))
     if size == "full":
-        return Settings("cuda:0", ((8192, 8192, 8192), (256, 4096, 4096)), budget_s=budget)
-    return Settings("cpu", ((256, 1024, 1024),), budget_s=min(budget, 10.0), window_s=0.1, idle_s=1)
+        part = os.environ.get("LEPTON_STUDY_PART", "1")
+        if part not in (*PARTS, "all"):
+            msg = f"LEPTON_STUDY_PART: expected one of {[*PARTS, 'all']}, got {part!r}"
+            raise ValueError(msg)
+        cases = sum(PARTS.values(), ()) if part == "all" else PARTS[part]
+        return Settings("cuda:0", cases, part=part, budget_s=budget)
+    return Settings(
+        "cpu",
+        (Case("int8_gemm", (256, 1024, 1024)),),
+        part="small",
+        budget_s=min(budget, 10.0),
+        window_s=0.1,
+        sweep_window_s=0.1,
+        idle_s=1,
+    )
+
+
+# --- the sweep ------------------------------------------------------------------------------
+
+
+def sweep_table(
+    case: Case, settings: Settings, meter: Meter, *, seed: int = 0
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Every config of ``case``'s table measured once, as the tuner measures; and the
+    heuristic's config id. Configs that cannot run the shape are listed with the reason."""
+    entry = registry.get(case.op)
+    prepared = entry.prepare(case.shape, settings.device, seed)
+    window_s = settings.sweep_window_s or meter.min_window_s
+    timer = prepared.timer or HostTimer()
+    sms = _sm_count(settings.device)
+    order = list(entry.configs(settings.device))
+    random.Random(seed).shuffle(order)
+    rows = []
+    for config in order:
+        row = {"id": int(config["id"]), "name": str(config.get("name", config["id"]))}
+        row |= grid_facts(case, config, sms)
+        try:
+            for _ in range(2):  # warm-up: the first call records graphs, loads modules
+                prepared.run(row["id"])
+                if prepared.sync is not None:
+                    prepared.sync()
+            start = meter.clock()
+            prepared.run(row["id"])
+            if prepared.sync is not None:
+                prepared.sync()
+            call_s = max(meter.clock() - start, 1e-9)
+        except ValueError as exc:
+            rows.append(row | {"cannot_run": str(exc)})
+            continue
+        m = measure_window(
+            lambda config_id=row["id"]: prepared.run(config_id),
+            meter,
+            wait=prepared.sync,
+            timer=timer,
+            window_s=window_s,
+            repetitions=repetitions(window_s, call_s),
+        )
+        calls = prepared.calls_per_run()
+        if calls > 1:
+            m = m.per_repetition(calls)
+        row |= {
+            "ms": m.seconds * 1e3,
+            "joules": m.joules,
+            "watts": m.avg_watts,
+            "busy_fraction": m.busy_fraction,
+            "gap": m.gap,
+            "gap_limit": m.gap_limit,
+            "joules_from": m.joules_from,
+            "time_from": m.time_from,
+            "calls": m.repetitions,
+            "window_s": m.window_s,
+            "temperature_c": m.temperature_c,
+            "problems": m.problems(),
+        }
+        if prepared.work_ops and m.joules:
+            row["work_per_joule"] = prepared.work_ops / m.joules
+        rows.append(row)
+    rows.sort(key=lambda r: r.get("ms", math.inf))
+    return rows, prepared.heuristic
+
+
+def _sm_count(device: str) -> int | None:
+    if device == "cpu":
+        return None
+    from lepton import _core
+
+    try:
+        return int(_core.cuda_device_info(int(device.split(":")[1]))["sm_count"])
+    except (AttributeError, KeyError, RuntimeError, ValueError):
+        return None
+
+
+def grid_facts(case: Case, config: dict[str, Any], sms: int | None) -> dict[str, Any]:
+    """What the table says of ``config`` and the grid it launches on ``case`` (derived from the
+    table and the SM count the way the launchers compute it; not measured)."""
+    keys = (
+        *("engine", "tile_m", "tile_n", "tile_k", "stages", "split_k", "cta_cap_div"),
+        *("cluster", "schedule", "threads", "unroll", "chunk_kib", "ctas_per_sm", "sm_div"),
+    )
+    facts: dict[str, Any] = {k: config[k] for k in keys if k in config}
+    facts["sm_count"] = sms
+    if "tile_m" in config and len(case.shape) == 3:  # a GEMM table
+        m, n, _k = case.shape
+        tiles = math.ceil(m / config["tile_m"]) * math.ceil(n / config["tile_n"])
+        tiles *= int(config.get("split_k") or 1)
+        facts["tiles"] = tiles
+        if sms:
+            cap_div = int(config.get("cta_cap_div") or 0)
+            cap = max(1, sms // cap_div) if cap_div else sms
+            persistent = config.get("engine") == "wgmma_s8" or cap_div > 0
+            ctas = min(tiles, cap) if persistent else tiles
+            facts |= {"ctas": ctas, "ctas_per_sm": ctas / sms, "tiles_per_cta": tiles / ctas}
+    elif "chunk_kib" in config and len(case.shape) == 2 and sms:  # preprocess (float32)
+        rows, cols = case.shape
+        items = math.ceil(rows * cols * 4 / (config["chunk_kib"] * 1024))
+        per_sm = int(config.get("ctas_per_sm") or 0)
+        used = max(1, sms // int(config.get("sm_div") or 1))
+        facts |= {"work_items": items, "ctas": min(items, per_sm * used) if per_sm else items}
+    return facts
+
+
+# --- the study ------------------------------------------------------------------------------
+
+
+def run_study(
+    settings: Settings,
+    *,
+    meter: Meter | None = None,
+    tune_fn: Callable[..., TuneResult] = tune,
+    progress: Callable[[str], None] = lambda text: None,
+) -> tuple[dict[str, Any], dict[str, list[TuneResult]]]:
+    """Idle window, then per case the sweep and ``runs`` tunings; the summary and raw results."""
+    meter = meter or meter_for(settings.device)
+    objective = "energy" if meter.has_energy else "time"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MeasurementWarning)
+        warnings.simplefilter("always", TuneWarning)
+        idle = None
+        if meter.has_energy:
+            progress(f"idle window {settings.idle_s} s")
+            idle = idle_window(meter=meter, seconds=settings.idle_s)
+        raw: dict[str, list[TuneResult]] = {}
+        cases = []
+        for case in settings.cases:
+            progress(f"{case.name}: sweeping the table")
+            sweep, heuristic = sweep_table(case, settings, meter)
+            raw[case.name] = []
+            for run in range(settings.runs):
+                progress(f"{case.name}: tuning run {run + 1}/{settings.runs}")
+                raw[case.name].append(
+                    tune_fn(
+                        case.op, case.shape, objective, settings.max_slowdown, settings.budget_s,
+                        settings.device, meter=meter, seed=run, min_window_s=settings.window_s,
+                        save=settings.save and run == settings.runs - 1,
+                    )
+                )  # fmt: skip
+            cases.append(summarise_case(case, sweep, heuristic, raw[case.name], settings))
+    summary = {
+        "settings": asdict(settings),
+        "device_name": meter.device_name,
+        "meter": meter.source if meter.has_energy else "none",
+        "meter_status": meter.status(),
+        "read_cost_s": meter.read_cost_s,
+        "power_read_cost_s": meter.power_read_cost_s,
+        "objective": objective,
+        "idle": None
+        if idle is None
+        else {"watts": idle.avg_watts, "seconds": idle.window_s, "gap": idle.gap},
+        "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
+        "cases": cases,
+    }
+    return summary, raw
 
 
 def _spread(values: Sequence[float]) -> float | None:
@@ -82,320 +288,107 @@ def _median(values: Sequence[float]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
-def _stage_numbers(trials: Sequence[Trial]) -> dict[str, Any]:
-    seconds = [t.seconds for t in trials]
-    joules = [t.joules for t in trials if t.joules is not None]
-    s = _median(seconds)
-    j = _median(joules) if trials and len(joules) == len(seconds) else None
-    return {
-        "windows": len(seconds),
-        "ms": None if s is None else s * 1e3,
-        "ms_spread": _spread(seconds),
-        "joules": j,
-        "joules_spread": None if j is None else _spread(joules),
-    }
-
-
-def config_rows(results: Sequence[TuneResult], work_ops: float) -> list[dict[str, Any]]:
-    """One row per config screened in any run, by screened time.
-
-    ``ms``/``joules`` and their spreads pool the refine windows of every run that refined the
-    config (``stage`` "refine"); a config no run refined shows its screen numbers there
-    (``stage`` "screen", ``note`` says why). ``screen_ms``/``screen_joules`` pool the screens.
-    """
-    by_id: dict[int, dict[str, Any]] = {}
-    for run, result in enumerate(results):
-        for row in result.rows:
-            entry = by_id.setdefault(
-                row.id,
-                {"id": row.id, "name": row.name, "screen": [], "refine": [], "chosen_in": [],
-                 "runs": [], "refined_in": [], "note": ""},
-            )  # fmt: skip
-            entry["screen"].extend(row.stage_trials("screen"))
-            entry["refine"].extend(row.stage_trials("refine"))
-            entry["runs"].append(run)
-            if row.refined:
-                entry["refined_in"].append(run)
-            elif row.note:
-                entry["note"] = row.note
-            if row.chosen:
-                entry["chosen_in"].append(run)
-    rows = []
-    for entry in by_id.values():
-        screen = _stage_numbers(entry["screen"])
-        stage = "refine" if entry["refine"] else "screen"
-        deciding = _stage_numbers(entry[stage])
-        s, j = deciding["ms"] / 1e3, deciding["joules"]
-        rows.append(
-            {
-                "id": entry["id"],
-                "name": entry["name"],
-                "stage": stage,
-                "note": entry["note"] if stage == "screen" else "",
-                "windows": deciding["windows"],
-                "runs": entry["runs"],
-                "refined_in": entry["refined_in"],
-                "chosen_in": entry["chosen_in"],
-                "ms": deciding["ms"],
-                "ms_spread": deciding["ms_spread"],
-                "joules": j,
-                "joules_spread": deciding["joules_spread"],
-                "screen_windows": screen["windows"],
-                "screen_ms": screen["ms"],
-                "screen_ms_spread": screen["ms_spread"],
-                "screen_joules": screen["joules"],
-                "screen_joules_spread": screen["joules_spread"],
-                "watts": None if j is None else j / s,
-                "tops": work_ops / s / 1e12,
-                "tops_per_joule": None if not j else work_ops / j / 1e12,
-            }
-        )
-    return sorted(rows, key=lambda r: r["screen_ms"] if r["screen_ms"] is not None else r["ms"])
-
-
-def _gaps(results: Sequence[TuneResult]) -> dict[str, float | None]:
-    """The counter-vs-samples gap over the refine windows (screen windows are too short)."""
-    gaps = [
-        abs(t.gap)
-        for r in results
-        for row in r.rows
-        for t in row.stage_trials("refine")
-        if t.gap is not None
-    ]
-    return {"median_abs": _median(gaps), "max_abs": max(gaps) if gaps else None}
-
-
-def summarise_shape(shape: tuple[int, ...], results: Sequence[TuneResult]) -> dict[str, Any]:
-    """What the issue asks of one shape, from its tuning runs."""
-    m, n, k = shape
-    work = 2.0 * m * n * k
-    rows = config_rows(results, work)
+def summarise_case(
+    case: Case,
+    sweep: list[dict[str, Any]],
+    heuristic: int | None,
+    results: Sequence[TuneResult],
+    settings: Settings,
+) -> dict[str, Any]:
+    """What the issue asks of one case, from its sweep and its tuning runs."""
+    measured = [r for r in sweep if "ms" in r]
+    by_id = {r["id"]: r for r in measured}
+    fastest = min(measured, key=lambda r: r["ms"])
+    within = [r for r in measured if r["ms"] <= settings.max_slowdown * fastest["ms"]]
+    priced = [r for r in within if r["joules"] is not None]
+    trade = min(priced, key=lambda r: r["joules"]) if priced else None
     winners = Counter(r.winner.id for r in results)
-    fastest = Counter(r.fastest.name for r in results).most_common(1)[0][0]
     winner_id, times_chosen = winners.most_common(1)[0]
-    winner_joules = [
-        row.joules for r in results for row in r.rows if row.id == winner_id and row.chosen
-    ]
-    winner_joules = [j for j in winner_joules if j is not None]
-    savings = [r.energy_saving for r in results if r.energy_saving is not None]
-    slowdowns = [r.slowdown for r in results]
-    joules = [row["joules"] for row in rows if row["joules"] is not None]
+    winner_joules = [r.winner.joules for r in results if r.winner.joules is not None]
+    agreement = []  # the tuner's refine ms over the sweep's, per refined config per run
+    for result in results:
+        for row in result.refined:
+            if row.id in by_id and by_id[row.id]["ms"]:
+                agreement.append(row.ms / by_id[row.id]["ms"])
+    for row in measured:
+        row["refined_in"] = [
+            i for i, r in enumerate(results) if any(x.id == row["id"] for x in r.refined)
+        ]
+        row["chosen_in"] = [i for i, r in enumerate(results) if r.winner.id == row["id"]]
+    saving = _median([r.energy_saving for r in results if r.energy_saving is not None])
+    slowdown = _median([r.slowdown for r in results])
+    spread = _spread(winner_joules)
     tune_s = [r.elapsed_s for r in results]
-    saving, spread = _median(savings), _spread(winner_joules)
-    slowdown = _median(slowdowns)
+    h_row, w_row = by_id.get(heuristic), by_id.get(winner_id)
+    worst_agreement = max((abs(a - 1) for a in agreement), default=None)
     return {
-        "shape": list(shape),
-        "work_ops": work,
-        "runs": len(results),
-        "objective": results[0].objective,
-        "meter": results[0].meter,
+        "case": case.name,
+        "op": case.op,
+        "shape": list(case.shape),
         "launch": results[0].launch,
-        "table_size": results[0].table_size,
-        "configs_measured": [len(r.rows) for r in results],
-        "skipped": results[0].skipped,
-        "protocol": None if results[0].protocol is None else results[0].protocol.to_dict(),
-        "refined_per_run": [len(r.refined) for r in results],
-        "cuts_per_run": [[] if r.protocol is None else list(r.protocol.cuts) for r in results],
-        "configs": rows,
-        "fastest": fastest,
-        "fastest_per_run": [r.fastest.name for r in results],
-        "winner": next(row["name"] for row in rows if row["id"] == winner_id),
+        "max_slowdown": settings.max_slowdown,
+        "table_size": len(sweep),
+        "sweep": sweep,
+        "fastest": fastest["name"],
+        "fastest_ms": fastest["ms"],
+        "fastest_joules": fastest["joules"],
+        "trade": None
+        if trade is None or not fastest["joules"]
+        else {
+            "name": trade["name"],
+            "slowdown": trade["ms"] / fastest["ms"],
+            "saving": 1 - trade["joules"] / fastest["joules"],
+        },
+        "heuristic": None if h_row is None else h_row["name"],
+        "heuristic_joules": None if h_row is None else h_row["joules"],
+        "winner": results[0].winner.name if w_row is None else w_row["name"],
         "winner_per_run": [r.winner.name for r in results],
         "winner_runs": times_chosen,
         "winner_joules_per_run": winner_joules,
         "winner_joules_spread": spread,
-        "saving_per_run": savings,
+        "tuned_vs_heuristic": None
+        if h_row is None or w_row is None or not h_row["joules"] or w_row["joules"] is None
+        else 1 - w_row["joules"] / h_row["joules"],
+        "fastest_per_run": [r.fastest.name for r in results],
+        "saving_per_run": [r.energy_saving for r in results],
         "saving_median": saving,
-        "slowdown_per_run": slowdowns,
         "slowdown_median": slowdown,
-        "tops_min": min(row["tops"] for row in rows),
-        "tops_max": max(row["tops"] for row in rows),
-        "joules_min": min(joules) if joules else None,
-        "joules_max": max(joules) if joules else None,
-        "idle_watts_per_run": [r.idle_watts for r in results],
+        "tuner_vs_sweep_ms": agreement,
         "tune_seconds": tune_s,
-        "busy_gap": _gaps(results),
+        "refined_per_run": [len(r.refined) for r in results],
+        "cuts_per_run": [[] if r.protocol is None else list(r.protocol.cuts) for r in results],
+        "warnings_per_run": [list(r.warnings) for r in results],
         "bar": {
             "saving_ok": saving is not None and saving >= BAR_SAVING,
-            "slowdown_ok": slowdown <= BAR_SLOWDOWN,
+            "slowdown_ok": slowdown is not None and slowdown <= BAR_SLOWDOWN,
             "spread_ok": spread is not None and spread < BAR_SPREAD,
             "tune_time_ok": max(tune_s) <= BAR_TUNE_S,
+            "time_agreement_ok": worst_agreement is not None
+            and worst_agreement <= BAR_TIME_AGREEMENT,
         },
     }
 
 
-def run_study(
-    settings: Settings,
-    *,
-    meter: Meter | None = None,
-    tune_fn: Callable[..., TuneResult] = tune,
-    progress: Callable[[str], None] = lambda text: None,
-) -> tuple[dict[str, Any], dict[tuple[int, ...], list[TuneResult]]]:
-    """Idle window, then ``runs`` tunings per shape; returns the summary and the raw results."""
-    meter = meter or meter_for(settings.device)
-    objective = "energy" if meter.has_energy else "time"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", MeasurementWarning)
-        idle = None
-        if meter.has_energy:
-            progress(f"idle window {settings.idle_s} s")
-            idle = idle_power(meter=meter, seconds=settings.idle_s)
-        raw: dict[tuple[int, ...], list[TuneResult]] = {}
-        for shape in settings.shapes:
-            raw[shape] = []
-            for run in range(settings.runs):
-                progress(f"tuning {'x'.join(map(str, shape))}: run {run + 1}/{settings.runs}")
-                raw[shape].append(
-                    tune_fn(
-                        settings.op, shape, objective, settings.max_slowdown, settings.budget_s,
-                        settings.device, meter=meter, seed=run, min_window_s=settings.window_s,
-                        save=settings.save and run == settings.runs - 1,
-                    )
-                )  # fmt: skip
-    gap_warnings = [str(w.message) for w in caught if issubclass(w.category, MeasurementWarning)]
-    summary = {
-        "settings": asdict(settings),
-        "device_name": meter.device_name,
-        "meter": meter.source if meter.has_energy else "none",
-        "meter_status": meter.status(),
-        "objective": objective,
-        "idle": None
-        if idle is None
-        else {"watts": idle.avg_watts, "seconds": idle.seconds, "gap": idle.gap},
-        "gap_warnings": len(gap_warnings),
-        "other_warnings": [
-            str(w.message) for w in caught if not issubclass(w.category, MeasurementWarning)
-        ],
-        "first_gap_warning": gap_warnings[0] if gap_warnings else None,
-        "shapes": [summarise_shape(shape, results) for shape, results in raw.items()],
-    }
-    return summary, raw
-
-
-def _num(value: float | None, fmt: str, missing: str = "-") -> str:
-    return missing if value is None else format(value, fmt)
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
-def markdown(summary: dict[str, Any]) -> str:
-    """The study as markdown: one config table and one findings list per shape."""
-    idle = summary["idle"]
-    lines = [
-        f"# Joule tuner study on {summary['device_name']} ({summary['meter_status']})",
-        "",
-        f"objective {summary['objective']}, max_slowdown {summary['settings']['max_slowdown']}, "
-        f"{summary['settings']['runs']} runs per shape, budget {summary['settings']['budget_s']} s",
-        "idle: "
-        + (
-            "no meter"
-            if idle is None
-            else f"{idle['watts']:.1f} W over {idle['seconds']:.1f} s, counter-vs-samples gap "
-            f"{_pct(idle['gap'])}"
-        ),
-        "",
-    ]
-    for shape in summary["shapes"]:
-        lines += _shape_markdown(shape)
-    return "\n".join(lines)
-
-
-def _shape_markdown(s: dict[str, Any]) -> list[str]:
-    bar = s["bar"]
-    lines = [
-        f"## {'×'.join(map(str, s['shape']))} ({s['launch']})",
-        "",
-        "| config | decided by | screen ms | screen J | ms (median ± half spread) | J | W | TOPS "
-        "| TOPS/J | refined in runs | chosen in runs |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for row in s["configs"]:
-        lines.append(
-            f"| {row['name']} | {row['stage']} | {_num(row['screen_ms'], '.4f')} | "
-            f"{_joules(row['screen_joules'], None)} | "
-            f"{row['ms']:.4f} ±{_pct(row['ms_spread'] / 2)} | "
-            f"{_joules(row['joules'], row['joules_spread'])} | {_num(row['watts'], '.1f')} | "
-            f"{row['tops']:.1f} | {_num(row['tops_per_joule'], '.3f')} | "
-            f"{row['refined_in'] or ''} | {row['chosen_in'] or ''} |"
-        )
-    gap = s["busy_gap"]
-    lines += [
-        "",
-        f"- fastest: {s['fastest']} (per run: {', '.join(s['fastest_per_run'])})",
-        f"- energy winner: {s['winner']} in {s['winner_runs']} of {s['runs']} runs "
-        f"(per run: {', '.join(s['winner_per_run'])})",
-        f"- saving vs fastest: median {_pct(s['saving_median'])} "
-        f"(per run {', '.join(_pct(v) for v in s['saving_per_run'])}); slowdown median "
-        f"{s['slowdown_median']:.3f}×",
-        f"- winner's joules per run: {', '.join(f'{j:.4g}' for j in s['winner_joules_per_run'])}"
-        f" → spread {_pct(s['winner_joules_spread'])}",
-        f"- TOPS over configs: {s['tops_min']:.1f} – {s['tops_max']:.1f}; J per call: "
-        f"{_num(s['joules_min'], '.4g')} – {_num(s['joules_max'], '.4g')}",
-        f"- seconds per tuning: {', '.join(f'{t:.1f}' for t in s['tune_seconds'])}; configs "
-        f"screened {s['configs_measured']} of {s['table_size']}, refined {s['refined_per_run']}",
-        f"- protocol: {_protocol(s['protocol'])}",
-        *(
-            f"- cut in run {run}: {cut}"
-            for run, cuts in enumerate(s["cuts_per_run"])
-            for cut in cuts
-        ),
-        f"- busy counter-vs-samples gap: median {_pct(gap['median_abs'])}, "
-        f"max {_pct(gap['max_abs'])}",
-        f"- bar: saving ≥ 10% {_ok(bar['saving_ok'])}, slowdown ≤ 1.10 {_ok(bar['slowdown_ok'])}, "
-        f"spread < 3% {_ok(bar['spread_ok'])}, ≤ 60 s per tuning {_ok(bar['tune_time_ok'])}",
-        "",
-    ]
-    return lines
-
-
-def _joules(value: float | None, spread: float | None) -> str:
-    if value is None:
-        return "no meter"
-    return f"{value:.4g}" + ("" if spread is None else f" ±{_pct(spread / 2)}")
-
-
-def _protocol(plan: dict[str, Any] | None) -> str:
-    if plan is None:
-        return "-"
-    return (
-        f"screen {plan['screen_rounds']} × {plan['screen_window_s']:.2f} s windows; refine "
-        f"{plan['refine_rounds']} × {plan['refine_window_s']:.2f} s windows (shortened to no "
-        f"less than {plan['refine_min_window_s']:.2f} s); margins: time "
-        f"{plan['time_margin']:.0%}, objective {plan['objective_margin']:.2f}"
-    )
-
-
-def _ok(flag: bool) -> str:
-    return "yes" if flag else "NO"
-
-
 def write(
-    out_dir: Path, summary: dict[str, Any], raw: dict[tuple[int, ...], list[TuneResult]]
+    out_dir: Path, summary: dict[str, Any], raw: dict[str, list[TuneResult]]
 ) -> tuple[Path, Path, list[Path]]:
-    """tune_study-<stamp>.json (summary + every run's full result), tune_study.md, PNGs."""
+    """tune_study-<part>-<stamp>.json (summary + every run's result), tune_study-<part>.md, PNGs."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    part = summary["settings"]["part"]
     record = summary | {
-        "results": {
-            "x".join(map(str, shape)): [r.to_dict() for r in results]
-            for shape, results in raw.items()
-        }
+        "results": {name: [r.to_dict() for r in results] for name, results in raw.items()}
     }
-    json_path = out_dir / f"tune_study-{stamp}.json"
-    json_path.write_text(json.dumps(record, indent=2, default=str))
-    md_path = out_dir / "tune_study.md"
+    json_path = out_dir / f"tune_study-{part}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    json_path.write_text(json.dumps(record, indent=1, default=str))
+    md_path = out_dir / f"tune_study-{part}.md"
     md_path.write_text(markdown(summary))
     pngs = []
-    try:
-        from lepton.tune.report import plot_pareto
-
-        for shape, results in raw.items():
-            name = f"tune_study-pareto-{'x'.join(map(str, shape))}.png"
-            pngs.append(plot_pareto(results[0], out_dir / name))
-    except ImportError:
-        pass  # no matplotlib: the JSON and the table are the record
+    if summary["objective"] == "energy":
+        try:
+            for case in summary["cases"]:
+                pngs.append(plot_case(case, out_dir / f"tune_study-{case['case']}.png"))
+        except ImportError:
+            pass  # no matplotlib: the JSON and the table are the record
     return json_path, md_path, pngs
 
 
