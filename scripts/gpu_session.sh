@@ -6,11 +6,16 @@
 # (*.md, *.png) — at most 8 files, the device tool's limit.
 #
 #   LEPTON_GPU_STEPS=build,tests,sanitize   bash scripts/gpu_session.sh   (~6 min)
-#   LEPTON_GPU_STEPS=tune-study             bash scripts/gpu_session.sh   (~7 min)
+#   LEPTON_STUDY_PART=1 LEPTON_GPU_STEPS=tune-study bash scripts/gpu_session.sh   (~8 min;
+#                                            parts 2 and 3 are one call each)
 #   LEPTON_GPU_STEPS=bench-gemm,bench-other bash scripts/gpu_session.sh   (~6 min)
+#   LEPTON_GPU_STEPS=gpu-slow,zeus-check    bash scripts/gpu_session.sh   (~5 min)
 #
-# Phases: build, tests, sanitize, bench-gemm, tune-study, bench-inference, pipeline;
-# bench-other = bench-inference,pipeline; all = every phase (more than one call's 10 minutes).
+# Phases: build, tests (gpu and not slow), sanitize, bench-gemm, tune-study, bench-inference,
+# pipeline, gpu-slow (gpu and slow: three 60 s tunings), zeus-check (lepton's joules vs Zeus's
+# ZeusMonitor on the same windows; needs the zeus wheel and its dependencies in .whl/, see
+# README "Develop"); bench-other = bench-inference,pipeline; all = every phase (more than one
+# call's 10 minutes).
 # The build runs once per warm machine: it is skipped when the installed build matches the
 # sources (hash in /tmp/lepton-gpu/built.sha1). Wheels in .whl/ (carried: carry=[".whl"]) are
 # installed into /tmp/site first, which every phase then puts on PYTHONPATH; a lepton-kernels
@@ -25,15 +30,15 @@ export LEPTON_CUDA_CONFIGS="${LEPTON_CUDA_CONFIGS:-all}"  # every config id runs
 
 steps="${LEPTON_GPU_STEPS:-build,tests,sanitize}"
 steps="${steps//bench-other/bench-inference,pipeline}"
-[[ $steps == all ]] && steps="build,tests,sanitize,bench-gemm,tune-study,bench-inference,pipeline"
+[[ $steps == all ]] && steps="build,tests,sanitize,bench-gemm,tune-study,bench-inference,pipeline,gpu-slow,zeus-check"
 IFS=', ' read -r -a phases <<< "$steps"
-known=" build tests sanitize bench-gemm tune-study bench-inference pipeline "
+known=" build tests sanitize bench-gemm tune-study bench-inference pipeline gpu-slow zeus-check "
 for p in "${phases[@]}"; do
   [[ $known == *" $p "* ]] || { echo "unknown phase '$p'; phases:$known"; exit 2; }
 done
 
 declare -A LIMIT=([build]=480 [tests]=240 [sanitize]=300 [bench-gemm]=330 [tune-study]=540
-                  [bench-inference]=200 [pipeline]=300)
+                  [bench-inference]=200 [pipeline]=300 [gpu-slow]=300 [zeus-check]=150)
 SUMMARY="$OUT/summary.md"
 echo "# gpu_session: ${phases[*]}" > "$SUMMARY"
 nvidia-smi --query-gpu=name,driver_version,power.limit,clocks.max.sm,temperature.gpu \
@@ -86,7 +91,19 @@ phase_build() {
 
 phase_tests() {
   require_build || return 1
-  (cd /tmp && python3 -m pytest "$OLDPWD/tests" -m gpu -q -p no:cacheprovider -rs)
+  # no --maxfail: the whole list of failures is what the next session needs
+  (cd /tmp && python3 -m pytest "$OLDPWD/tests" -m "gpu and not slow" -q -p no:cacheprovider -rs)
+}
+
+phase_gpu_slow() {
+  require_build || return 1
+  (cd /tmp && python3 -m pytest "$OLDPWD/tests" -m "gpu and slow" -q -p no:cacheprovider -rs -s)
+}
+
+phase_zeus_check() {  # zeus goes last on the path: the machine's own numpy/torch win
+  require_build || return 1
+  python3 -m pip install -q --no-index --find-links .whl --target /tmp/zeus zeus || return 1
+  PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}/tmp/zeus" bench zeus_check
 }
 
 phase_sanitize() { require_build && bash scripts/sanitize.sh; }
@@ -109,7 +126,8 @@ for p in "${phases[@]}"; do
   start=$SECONDS
   # a function cannot be run by `timeout`: run the phase in a child bash that has them all
   export -f phase_build phase_tests phase_sanitize bench phase_bench_gemm phase_tune_study \
-    phase_bench_inference phase_pipeline require_build source_hash build_facts wheel_matches_tree
+    phase_bench_inference phase_pipeline phase_gpu_slow phase_zeus_check require_build \
+    source_hash build_facts wheel_matches_tree
   export WORK dir
   timeout --signal=TERM --kill-after=15 "${LIMIT[$p]}" bash -c "phase_${p//-/_}" > "$dir/log" 2>&1
   rc=$?

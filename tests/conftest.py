@@ -24,6 +24,12 @@ def _gpu_available() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
+    # `slow` is off unless the -m expression names it (pyproject declares it so).
+    if "slow" not in (config.getoption("markexpr") or ""):
+        skip_slow = pytest.mark.skip(reason="slow: run with -m slow (or -m 'gpu and slow')")
+        for item in items:
+            if item.get_closest_marker("slow") is not None:
+                item.add_marker(skip_slow)
     if _gpu_available():
         return
     skip = pytest.mark.skip(reason="needs a CUDA GPU and the CUDA build")

@@ -12,6 +12,7 @@ pytestmark = [
 ]
 
 
+@pytest.mark.slow  # three 60 s tunings: the gpu-slow phase of scripts/gpu_session.sh
 def test_three_tuning_runs_at_8192_cubed_pick_the_same_winner_or_say_it_is_noise():
     pytest.importorskip("torch")
     from lepton._configs import ops_with_configs
