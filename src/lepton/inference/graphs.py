@@ -37,31 +37,34 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
 
 AUTO_MAX_ROWS = 16384
 MAX_GRAPHS = 8
 
 
-@dataclass(frozen=True)
-class GraphKey:
+class GraphKey(NamedTuple):
+    # A tuple, built and hashed on every CUDA call: a frozen dataclass or ``str(dtype)`` cost
+    # microseconds each, which is the budget of a small batch's whole call.
     method: str
     shape: tuple[int, ...]
-    dtype: str
+    dtype: str  # numpy's one-letter code ("f": float32)
     device: int
     stream: int
 
     def __str__(self) -> str:
         return (
-            f"{self.method} {'x'.join(map(str, self.shape))} {self.dtype} on cuda:{self.device}"
-            f" stream {self.stream:#x}"
+            f"{self.method} {'x'.join(map(str, self.shape))} {np.dtype(self.dtype).name} on "
+            f"cuda:{self.device} stream {self.stream:#x}"
         )
 
 
 class Captured(Protocol):
     def replay(self, x: Any) -> Any:
-        """Copy ``x`` into the static input, launch, return a copy of the static output."""
+        """Copy ``x`` (C-contiguous, the captured shape and dtype) into the static input,
+        launch, return a copy of the static output."""
 
     def release(self) -> None:
         """Let the graph and its buffers go (after the device is done with them)."""
@@ -123,7 +126,7 @@ class GraphCache:
         backend = self._get_backend() if self.mode is not False else None
         if backend is None:
             return None
-        return GraphKey(method, tuple(x.shape), str(x.dtype), device, backend.stream(device))
+        return GraphKey(method, tuple(x.shape), x.dtype.char, device, backend.stream(device))
 
     def run(self, key: GraphKey | None, fn: Callable[[Any], Any], x: Any) -> Any:
         """``fn(x)``, from a graph when one is (or now gets) captured for ``key``."""

@@ -193,7 +193,7 @@ class Lepton:
         its steps): asked once per method and dtype with one row of zeros."""
         if not self.plan_.kind.startswith("sklearn") or out.dtype.kind != "f":
             return out
-        key = (method, np.dtype(x_dtype).name)
+        key = (method, x_dtype.char)  # (np.dtype.name costs µs per call)
         want = self._model_dtypes.get(key)
         if want is None:
             probe = np.zeros((1, self.n_features_in_), dtype=x_dtype)
