@@ -12,6 +12,11 @@ bytes between layers. The first layer still quantizes its float input per row (t
 previous epilogue to do it), and the last writes float32 scores. A layer whose activation has
 no epilogue (tanh) hands over float32 and the next layer quantizes dynamically again.
 
+On Hopper the two differ in kernels too: int8 output exists only on the mma.sync configs (the
+wgmma kernels have no int8 epilogue), while float32 output lets the heuristic take a wgmma
+config for large batches (M > 64). At small M both run mma.sync; at M = 4096 the hand-off trades
+wgmma for fewer bytes and kernels — the GPU inference bench times both models side by side.
+
 Both are plain compositions of public ops, for numpy and cupy alike: the CPU runs the same
 chain the GPU does, which is how calibration measures the chain's error on the host and how
 the tests check it without a device.
