@@ -63,7 +63,7 @@ SHAPES = {
         StandardScaler(),
         PCA(0.9, whiten=True),
         StandardScaler(),
-        MLPClassifier((128,), max_iter=100, random_state=0),
+        MLPClassifier((64,), max_iter=100, random_state=0),
     ),
 }
 

@@ -160,7 +160,7 @@ def _simple_imputer(prefix: _Prefix, est: Any, name: str) -> None:
     stats = stats.astype(np.float64)
     columns = prefix.only_before_dense(name, "SimpleImputer")
     keep = ~np.isnan(stats)  # sklearn drops columns that had no value at fit time
-    columns.impute(np.where(keep, stats, 0.0), name)
+    columns.impute(np.where(keep, stats, 0.0), name, where=keep)
     if not keep.all():
         columns.drop(keep)
 
@@ -271,11 +271,13 @@ def convert(pipe: Any) -> tuple[FrontPass | None, list[Layer], Head]:
 
 
 def _n_features(steps: list[tuple[str, Any]]) -> int:
-    n = getattr(steps[0][1], "n_features_in_", None)
-    if n is None:
-        msg = f"model: cannot tell how many features step {steps[0][0]!r} takes (n_features_in_)"
-        raise ValueError(msg)
-    return int(n)
+    """The input width: the first step that knows it (the ones before it are identities)."""
+    for _, est in steps:
+        n = getattr(est, "n_features_in_", None)
+        if n is not None:
+            return int(n)
+    msg = f"model: cannot tell how many features step {steps[0][0]!r} takes (n_features_in_)"
+    raise ValueError(msg)
 
 
 def _attach(
