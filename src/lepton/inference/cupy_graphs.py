@@ -75,8 +75,8 @@ class CupyCaptured:
 class CupyGraphs:
     """``graphs.GraphBackend`` for cupy arrays."""
 
-    def __init__(self) -> None:
-        self._cp = _cupy()
+    def __init__(self, cupy: Any = None) -> None:
+        self._cp = _cupy() if cupy is None else cupy  # (tests pass a stand-in)
 
     def stream(self, device: int) -> int:
         cp = self._cp
