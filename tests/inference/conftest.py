@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -144,3 +145,64 @@ def sklearn_layers(model) -> list[tuple[np.ndarray, np.ndarray, str | None]]:
 @pytest.fixture(scope="session")
 def layers_of() -> Callable:
     return sklearn_layers
+
+
+# --- a stand-in for the CUDA-graph backend (inference.graphs.GraphBackend) --------------------
+#
+# ``capture`` records the function without running it, as a stream capture does; a replay
+# copies the input into the static buffer, runs the recorded function on it, writes the static
+# output and returns a copy: the contract of ``cupy_graphs.CupyCaptured``.
+
+
+class FakeCaptured:
+    def __init__(self, fn, x):
+        self.fn = fn
+        self.static_in = np.empty_like(x)
+        self.static_out = None
+        self.replays = 0
+        self.released = False
+
+    def replay(self, x):
+        assert not self.released
+        np.copyto(self.static_in, x)
+        out = self.fn(self.static_in)
+        if self.static_out is None:
+            self.static_out = np.empty_like(out)
+        np.copyto(self.static_out, out)
+        self.replays += 1
+        return self.static_out.copy()
+
+    def release(self):
+        self.released = True
+
+
+class FakeBackend:
+    def __init__(self, fail_capture=None, corrupt=False):
+        self.current_stream = 7
+        self.captured: list[FakeCaptured] = []
+        self.fail_capture = fail_capture
+        self.corrupt = corrupt
+
+    def stream(self, device):
+        return self.current_stream + 1000 * device
+
+    def capture(self, fn, x, device):
+        if self.fail_capture is not None:
+            raise self.fail_capture
+        if self.corrupt:
+            inner = fn
+
+            def fn(h):
+                return inner(h) + 1
+
+        captured = FakeCaptured(fn, x)
+        self.captured.append(captured)
+        return captured
+
+    def equal(self, a, b):
+        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
+
+
+@pytest.fixture(scope="session")
+def graph_fakes() -> SimpleNamespace:
+    return SimpleNamespace(FakeBackend=FakeBackend, FakeCaptured=FakeCaptured)

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.linear_model import (
+    ElasticNet,
+    HuberRegressor,
+    Lasso,
+    LinearRegression,
+    LogisticRegression,
+    LogisticRegressionCV,
+    Perceptron,
+    Ridge,
+    RidgeClassifier,
+    SGDClassifier,
+    SGDRegressor,
+)
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.svm import LinearSVC, LinearSVR
 
 from lepton import Lepton
 
@@ -142,3 +155,54 @@ def test_input_dtypes_and_layouts_give_the_same_result(fit, digits):
     np.testing.assert_array_equal(lep.predict_proba(X_te.tolist()), from_float64)
     ints = np.rint(X_te).astype(np.int32)
     np.testing.assert_array_equal(lep.predict(ints), lep.predict(ints.astype(np.float32)))
+
+
+LINEAR_CLASSIFIERS = {
+    "ridge_classifier": lambda: RidgeClassifier(),
+    "linear_svc": lambda: LinearSVC(),
+    "perceptron": lambda: Perceptron(random_state=0),
+    "sgd_log_loss": lambda: SGDClassifier(loss="log_loss", random_state=0),
+    "sgd_hinge": lambda: SGDClassifier(random_state=0),
+    "logreg_cv": lambda: LogisticRegressionCV(
+        Cs=3, l1_ratios=(0.0,), scoring="neg_log_loss", use_legacy_attributes=False
+    ),
+}
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("data", ["digits", "breast_cancer"])
+@pytest.mark.parametrize("kind", list(LINEAR_CLASSIFIERS))
+def test_linear_classifiers_have_the_models_methods(request, fit, data, kind):
+    X_tr, X_te, y_tr, _ = request.getfixturevalue(data)
+    model = fit(LINEAR_CLASSIFIERS[kind](), X_tr, y_tr)
+    lep = Lepton(model)
+    assert np.mean(lep.predict(X_te) == model.predict(X_te)) >= 0.99
+    np.testing.assert_array_equal(lep.classes_, model.classes_)
+    for method in ("predict_proba", "decision_function"):
+        assert hasattr(lep, method) == hasattr(model, method), method
+    got, want = lep.decision_function(X_te), model.decision_function(X_te)
+    assert got.shape == want.shape
+    assert got.dtype == want.dtype
+    if hasattr(model, "predict_proba"):
+        assert np.abs(lep.predict_proba(X_te) - model.predict_proba(X_te)).mean() < 0.01
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "make",
+    [Lasso, ElasticNet, lambda: SGDRegressor(random_state=0), HuberRegressor, LinearSVR],
+)
+def test_more_linear_regressors(fit, diabetes, error_bound, layers_of, make):
+    X_tr, X_te, y_tr, _ = diabetes
+    model = fit(make(), X_tr, y_tr)
+    want, bound = error_bound(layers_of(model), X_te)
+    got = Lepton(model).predict(X_te)
+    assert got.shape == model.predict(X_te).shape == (X_te.shape[0],)
+    assert got.dtype == model.predict(X_te).dtype
+    assert np.all(np.abs(got - want.ravel()) <= bound.ravel())
+
+
+def test_classes_only_for_classifiers(fit, diabetes):
+    X_tr, _, y_tr, _ = diabetes
+    with pytest.raises(AttributeError, match="not a classifier"):
+        _ = Lepton(fit(Ridge(), X_tr, y_tr)).classes_

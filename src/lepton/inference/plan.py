@@ -6,13 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lepton.inference import from_sklearn, from_torch
+from lepton.inference import from_pipeline, from_sklearn, from_torch
 from lepton.inference.arrays import namespace
+from lepton.inference.feature_pass import FrontPass
 from lepton.inference.heads import Head, RawHead
 from lepton.inference.layers import Layer, float_forward, raw_layers
 
 SUPPORTED_MODELS = (
     "a fitted scikit-learn " + ", ".join(from_sklearn.SUPPORTED),
+    "a fitted scikit-learn Pipeline of "
+    + ", ".join(from_pipeline.SUPPORTED_STEPS)
+    + " ending in one of those models",
     f"a torch nn.Sequential of {from_torch.SUPPORTED_LAYERS}",
     "a list of raw layers [(W (N_out, N_in), b (N_out,) or None, activation), ...]",
 )
@@ -24,6 +28,7 @@ class Plan:
     head: Head
     reference: Any  # the float model: has the head's methods, takes the same x
     kind: str  # "sklearn MLPClassifier", "torch Sequential", "raw layers", ...
+    front: FrontPass | None = None  # a Pipeline's per-column steps, run before the layers
 
 
 class RawReference:
@@ -38,6 +43,10 @@ class RawReference:
 
 def make_plan(model: Any) -> Plan:
     """The plan for ``model``, or a ``TypeError`` listing what is supported."""
+    if from_pipeline.is_pipeline(model):
+        front, layers, head = from_pipeline.convert(model)
+        names = ", ".join(type(est).__name__ for _, est in model.steps)
+        return Plan(layers, head, model, f"sklearn Pipeline({names})", front)
     if from_sklearn.is_sklearn_model(model):
         converted = from_sklearn.convert(model)
         if converted is not None:

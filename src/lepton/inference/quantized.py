@@ -34,27 +34,30 @@ class QuantizedLayer:
         if static and self.static_scale is not None:
             out = self._static(h, xp, device)
         else:
-            out = ops.linear_int8(h, self._packed_for(xp, device), activation=self.fused)
+            out = ops.linear_int8(h, self.packed_for(xp, device), activation=self.fused)
         if self.activation != self.fused:  # tanh has no epilogue: one extra pass
             out = apply_activation(out, self.activation, xp)
         return out
 
-    def _packed_for(self, xp: ModuleType, device: str) -> Any:
+    def packed_for(self, xp: ModuleType, device: str) -> Any:
         # The packed layout is device-specific (CPU: ISA blocking; GPU: tensor-core tiles), so a
         # GPU copy is packed once, the first time an input arrives on that device.
         packed = self._packed.get(device)
         if packed is None:
-            w_q, w_scale, bias = self._weights_on(xp, device)
+            w_q, w_scale, bias = self.weights_on(xp, device)
             packed = self._packed[device] = ops.pack_weights(w_q, w_scale, bias)
         return packed
 
-    def _weights_on(self, xp: ModuleType, device: str) -> tuple[Any, Any, Any]:
+    def weights_on(self, xp: ModuleType, device: str) -> tuple[Any, Any, Any]:
         if xp is np:
             return self.w_q, self.w_scale, self.bias
         cached = self._device_weights.get(device)
         if cached is None:
-            bias = None if self.bias is None else xp.asarray(self.bias)
-            cached = (xp.asarray(self.w_q), xp.asarray(self.w_scale), bias)
+            with xp.cuda.Device(
+                int(device.split(":")[1])
+            ):  # the input's device, not cupy's current
+                bias = None if self.bias is None else xp.asarray(self.bias)
+                cached = (xp.asarray(self.w_q), xp.asarray(self.w_scale), bias)
             self._device_weights[device] = cached
         return cached
 
@@ -63,7 +66,7 @@ class QuantizedLayer:
         scale = np.float32(self.static_scale)
         q = xp.rint(h * (np.float32(1.0) / scale))
         xp.clip(q, -INT8_MAX, INT8_MAX, out=q)
-        w_q, w_scale, bias = self._weights_on(xp, device)
+        w_q, w_scale, bias = self.weights_on(xp, device)
         a_scale = xp.full(h.shape[0], scale, dtype=np.float32)
         return ops.int8_gemm(
             q.astype(np.int8),

@@ -9,13 +9,18 @@ Cases:
 - ``linear_int8`` with a ``PackedLinear`` (weights packed once, activations quantized per
   call) at M ∈ {1, 8, 32}, N = K = 4096, against numpy float32 ``x @ W.T`` with W a contiguous
   (N, K) float32 array, as torch/sklearn hold weights. At small M both are bound by reading
-  the weights: int8 reads a quarter of the bytes.
+  the weights: int8 reads a quarter of the bytes. The int8 peer a CPU user would pick is there
+  too when torch is installed: ``torch.ao.quantization.quantize_dynamic`` of an ``nn.Linear``
+  (qint8 weights, activations quantized per call; torch's default ``x86`` engine, which
+  dispatches to fbgemm or oneDNN, under ``inference_mode``), no bias on either side.
 
 ``full`` is the same as ``small`` on the CPU, plus the GPU cases of ``gemm_cuda`` when this is
 a CUDA build with a GPU and torch (see that module).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -65,21 +70,67 @@ def _gemm_case(n: int, rng: np.random.Generator) -> Case:
     )
 
 
+def torch_dynamic_quantized(layers: list[tuple[np.ndarray, np.ndarray | None, bool]]):
+    """``[(W (N, K), b or None, relu after)]`` as torch's dynamic-quantized ``nn.Sequential``
+    and the quantized engine it runs on; ``(None, why)`` without torch."""
+    try:
+        import torch
+        from torch import nn
+    except ImportError:
+        return None, "torch is not installed"
+    modules: list = []
+    for w, b, relu in layers:
+        linear = nn.Linear(w.shape[1], w.shape[0], bias=b is not None)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)))
+            if b is not None:
+                linear.bias.copy_(torch.from_numpy(np.asarray(b, dtype=np.float32)))
+        modules += [linear, nn.ReLU()] if relu else [linear]
+    with warnings.catch_warnings():
+        # torch.ao.quantization announces its move to torchao; it is still torch's own CPU path
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        from torch.ao.quantization import quantize_dynamic
+
+        net = quantize_dynamic(nn.Sequential(*modules).eval(), {nn.Linear}, dtype=torch.qint8)
+    return net, str(torch.backends.quantized.engine)
+
+
+def torch_call(net, x: np.ndarray):
+    """``net(x)`` under ``inference_mode`` on a tensor viewing ``x`` (no copy)."""
+    import torch
+
+    xt = torch.from_numpy(x)
+
+    def run():
+        with torch.inference_mode():
+            return net(xt)
+
+    return run
+
+
 def _linear_case(m: int, rng: np.random.Generator, weights: tuple) -> Case:
-    w, packed = weights
+    w, packed, (dynamic, engine) = weights
     n, k = w.shape
     x = rng.standard_normal((m, k), dtype=np.float32)
+    impls = [
+        Impl("lepton linear_int8 (packed)", lambda: linear_int8(x, packed), is_lepton=True),
+        Impl("numpy f32 x @ W.T", lambda: x @ w.T),
+    ]
+    skipped = {}
+    if dynamic is None:
+        skipped["torch dynamic-quant Linear"] = engine
+    else:
+        impls.append(Impl(f"torch dynamic-quant Linear ({engine})", torch_call(dynamic, x)))
     return Case(
         suite="gemm",
         name=f"linear_int8 M={m} N={n} K={k}",
         params=_params(M=m, N=n, K=k),
-        impls=[
-            Impl("lepton linear_int8 (packed)", lambda: linear_int8(x, packed), is_lepton=True),
-            Impl("numpy f32 x @ W.T", lambda: x @ w.T),
-        ],
+        impls=impls,
         work_ops=2.0 * m * n * k,
         work_bytes=float(n * k + 4 * m * k + 4 * m * n),  # int8 weights, float32 x and out
         notes="float32 x quantized per row on every call; weights packed once",
+        skipped=skipped,
     )
 
 
@@ -90,7 +141,7 @@ def cases(size: str) -> list[Case]:
     out = [_gemm_case(n, rng) for n in GEMM_SIZES]
     w = rng.standard_normal((LINEAR_FEATURES, LINEAR_FEATURES), dtype=np.float32)
     w_q, w_scale = quantize(w)
-    weights = (w, pack_weights(w_q, w_scale))
+    weights = (w, pack_weights(w_q, w_scale), torch_dynamic_quantized([(w, None, False)]))
     out += [_linear_case(m, rng, weights) for m in LINEAR_ROWS]
     if size == "full":
         out += gemm_cuda.cases()

@@ -6,10 +6,16 @@
 - ``int8_gemm configs`` at 8192³ and at M=256, N=K=4096: one implementation per usable entry of
   ``config_table("int8_gemm_cuda")`` (the spread of time and joules the tuner exploits); the
   heuristic's choice is the lepton one.
-- linear layer M ∈ {32, 128, 256}, N = K = 4096, per-row a_scale · per-column w_scale + bias →
-  relu → float16, all fused in lepton's epilogue, against ``torch._int_mm`` followed by torch's
-  own dequant/bias/relu/cast ops, and torch float16 ``linear`` + relu. ``linear_int8`` (float16
-  activations quantized on every call, then the fused GEMM) is listed as well.
+- linear layer M ∈ {1, 32, 128, 256}, N = K = 4096, per-row a_scale · per-column w_scale +
+  bias → relu → float16, all fused in lepton's epilogue, against ``torch._int_mm`` followed by
+  torch's own dequant/bias/relu/cast ops (M > 16 only: ``_int_mm``'s own limit), and torch
+  float16 ``linear`` + relu. ``linear_int8`` (float16 activations quantized on every call, then
+  the fused GEMM) is listed as well. Host work per call hides a kernel of a few µs, so the fused
+  GEMM and the float16 layer also run as replays of a CUDA graph of one call each
+  (``torch.cuda.graph``): the device time users of graphs see, side by side.
+- ``int8_gemm`` 64×64×64, exact int32, called back to back: the kernel takes a few µs, so the
+  time per call is the host-side cost of one repeated call (issue 12's bar: ≤ 20 µs), against
+  ``torch._int_mm`` the same way.
 
 All GPU work is timed with ``Impl.sync = torch.cuda.synchronize`` (a device-wide wait, which
 covers cupy's stream too).
@@ -25,7 +31,9 @@ from lepton.ops import config_table, int8_gemm, linear_int8, pack_weights, quant
 
 GEMM_SIZES = (4096, 8192)
 CONFIG_SPREAD_SHAPES = ((8192, 8192, 8192), (256, 4096, 4096))
-LINEAR_ROWS = (32, 128, 256)
+LINEAR_ROWS = (1, 32, 128, 256)
+HOST_COST_SIZE = 64
+INT_MM_MIN_ROWS = 17  # torch._int_mm needs M > 16
 LINEAR_FEATURES = 4096
 DEVICE = "cuda:0"
 
@@ -121,6 +129,47 @@ def _config_spread_case(torch: Any, m: int, n: int, k: int, gen: Any) -> Case:
     )
 
 
+def graphed(torch: Any, fn: Any) -> Any:
+    """``fn`` (one call on fixed tensors) replayed from a CUDA graph; returns its static output.
+
+    Warm-up on a side stream (as torch's graph notes ask), capture in "relaxed" mode (lepton's
+    launch path may query device attributes), allocations from the graph's private pool.
+    """
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(2):
+            fn()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph, capture_error_mode="relaxed"):
+        out = fn()
+
+    def replay() -> Any:
+        graph.replay()
+        return out
+
+    return replay
+
+
+def _host_cost_case(torch: Any, gen: Any) -> Case:
+    n = HOST_COST_SIZE
+    a, b = _int8(torch, (n, n), gen), _int8(torch, (n, n), gen)
+    sync = torch.cuda.synchronize
+    return Case(
+        suite="gemm",
+        name=f"cuda int8_gemm {n}x{n}x{n} host cost per call",
+        params=_params(M=n, N=n, K=n),
+        impls=[
+            Impl("lepton int8_gemm", lambda: int8_gemm(a, b), is_lepton=True, sync=sync),
+            Impl("torch._int_mm", lambda: torch._int_mm(a, b.t()), sync=sync),
+        ],
+        work_ops=2.0 * n**3,
+        device=DEVICE,
+        notes="calls back to back, one sync per window: time per call = host cost per call",
+    )
+
+
 def _linear_case(torch: Any, m: int, weights: dict[str, Any], gen: Any) -> Case:
     n, k = weights["w_q"].shape
     x16 = torch.randn(m, k, device=DEVICE, generator=gen).half()
@@ -138,28 +187,40 @@ def _linear_case(torch: Any, m: int, weights: dict[str, Any], gen: Any) -> Case:
         acc = torch._int_mm(a_q, w_q.t())
         return relu(acc.float() * a_scale[:, None] * w_scale[None, :] + bias).half()
 
+    def torch_f16() -> Any:
+        return relu(torch.nn.functional.linear(x16, w16, b16))
+
+    impls = [
+        Impl("lepton int8_gemm fused epilogue", lepton_fused, is_lepton=True, sync=sync),
+        Impl("torch f16 linear + relu", torch_f16, sync=sync),
+        Impl(
+            "lepton linear_int8 (quantize + GEMM)",
+            lambda: linear_int8(x16, packed, activation="relu", out_dtype="float16"),
+            sync=sync,
+        ),
+        Impl(
+            "lepton int8_gemm fused epilogue, CUDA graph",
+            graphed(torch, lepton_fused),
+            is_lepton=True,
+            sync=sync,
+        ),
+        Impl("torch f16 linear + relu, CUDA graph", graphed(torch, torch_f16), sync=sync),
+    ]
+    skipped = {}
+    if m >= INT_MM_MIN_ROWS:
+        impls.insert(1, Impl("torch._int_mm + dequant/bias/relu", torch_int_mm_chain, sync=sync))
+    else:
+        skipped["torch._int_mm + dequant/bias/relu"] = "torch._int_mm needs M > 16"
     return Case(
         suite="gemm",
         name=f"cuda linear M={m} N={n} K={k}",
         params=_params(M=m, N=n, K=k),
-        impls=[
-            Impl("lepton int8_gemm fused epilogue", lepton_fused, is_lepton=True, sync=sync),
-            Impl("torch._int_mm + dequant/bias/relu", torch_int_mm_chain, sync=sync),
-            Impl(
-                "torch f16 linear + relu",
-                lambda: relu(torch.nn.functional.linear(x16, w16, b16)),
-                sync=sync,
-            ),
-            Impl(
-                "lepton linear_int8 (quantize + GEMM)",
-                lambda: linear_int8(x16, packed, activation="relu", out_dtype="float16"),
-                sync=sync,
-            ),
-        ],
+        impls=impls,
         work_ops=2.0 * m * n * k,
         work_bytes=float(n * k + m * k + 2 * m * n),  # int8 weights and activations, f16 out
         device=DEVICE,
-        notes="scales + bias + relu, float16 output",
+        notes="scales + bias + relu, float16 output; graph rows: one call per replay",
+        skipped=skipped,
     )
 
 
@@ -173,6 +234,7 @@ def cases() -> list[Case]:
     gen.manual_seed(0)
     out = [_gemm_case(torch, n, gen) for n in GEMM_SIZES]
     out += [_config_spread_case(torch, *shape, gen) for shape in CONFIG_SPREAD_SHAPES]
+    out.append(_host_cost_case(torch, gen))
     w = torch.randn(LINEAR_FEATURES, LINEAR_FEATURES, device=DEVICE, generator=gen)
     w_scale = w.abs().amax(dim=1) / 127
     w_q = torch.round(w / w_scale[:, None]).clamp(-127, 127).to(torch.int8)
