@@ -1,0 +1,129 @@
+"""PCA with scikit-learn's "covariance_eigh" solver on lepton's one-pass centred Gram kernel.
+
+That is the solver scikit-learn's ``svd_solver="auto"`` picks for tall data (n_features ≤ 1000,
+n_samples ≥ 10 · n_features) and the one lepton's ``PCA(solver="covariance")`` runs: a centred
+Gram matrix with float64 statistics, its eigen-decomposition and scikit-learn's sign rule. Other
+solvers stay scikit-learn's: "full" and "arpack" are LAPACK/ARPACK calls lepton would make the
+same way, and "randomized" draws random numbers scikit-learn's results depend on.
+``transform`` is ``(X − mean_) @ components_ᵀ`` in row blocks, valid for any fitted PCA.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from lepton.accel.adapters.base import (
+    Call,
+    Implementation,
+    Unsupported,
+    set_fitted,
+    validate_params,
+    validated,
+)
+
+# Imported with the adapter (when scikit-learn's class is patched), not inside a measured call.
+from lepton.estimators import PCA as LeptonPCA
+from lepton.ops.pca import centred_matmul
+
+_SOLVERS = ("auto", "covariance_eigh")
+_COPIED = (
+    "mean_", "components_", "explained_variance_", "explained_variance_ratio_",
+    "singular_values_", "n_components_", "n_samples_",
+)  # fmt: skip
+
+
+def _sklearn_solver(est: Any, n: int, d: int) -> str:
+    """The solver scikit-learn's ``_fit`` resolves ``svd_solver`` to for dense (n, d) data."""
+    if est.svd_solver != "auto":
+        return est.svd_solver
+    if d <= 1_000 and n >= 10 * d:
+        return "covariance_eigh"
+    k = min(n, d) if est.n_components is None else est.n_components
+    if max(n, d) <= 500 or k == "mle":
+        return "full"
+    if isinstance(k, numbers.Real) and 1 <= k < 0.8 * min(n, d):
+        return "randomized"
+    return "full"
+
+
+def _components_reason(k: Any) -> str | None:
+    if k is None or k == "mle":
+        return None
+    if isinstance(k, numbers.Integral) and not isinstance(k, bool) and k >= 1:
+        return None
+    if isinstance(k, numbers.Real) and not isinstance(k, bool) and 0 < k < 1:
+        return None
+    return f"n_components={k!r}: scikit-learn's handling applies"
+
+
+@dataclass(frozen=True)
+class PCAImpl(Implementation):
+    methods: tuple[str, ...] = ("fit", "fit_transform", "transform")
+    compared_attributes: tuple[str, ...] = (
+        "mean_", "explained_variance_", "explained_variance_ratio_", "singular_values_",
+        "components_", "noise_variance_", "n_components_",
+    )  # fmt: skip
+
+    def unsupported(self, est: Any, call: Call) -> str | None:
+        if call.method == "transform":
+            return None
+        if est.svd_solver not in _SOLVERS:
+            return (
+                f"svd_solver={est.svd_solver!r}: lepton accelerates 'covariance_eigh' (what "
+                "'auto' picks for tall data)"
+            )
+        return _components_reason(est.n_components)
+
+    def run(self, est: Any, call: Call) -> Any:
+        if call.method == "transform":
+            return self._transform(est, call.X)
+        validate_params(est)
+        arr = validated(est, call.X, reset=True, order="C")
+        n, d = arr.shape
+        solver = _sklearn_solver(est, n, d)
+        if solver != "covariance_eigh":
+            msg = (
+                f"svd_solver='auto' resolves to {solver!r} for {n} × {d} data: lepton "
+                "accelerates 'covariance_eigh' (n_features ≤ 1000, n_samples ≥ 10·n_features)"
+            )
+            raise Unsupported(msg)
+        model = LeptonPCA(est.n_components, solver="covariance", whiten=est.whiten)
+        # lepton's kernel reports NaN/inf from its own sums (ValueError): scikit-learn's fit
+        # then raises its error.
+        out = model.fit_transform(arr) if call.method == "fit_transform" else model.fit(arr)
+        fitted = {name: getattr(model, name) for name in _COPIED}
+        k, rank = model.n_components_, min(n, d)
+        # scikit-learn stores a plain 0.0 when every component is kept.
+        fitted["noise_variance_"] = model.noise_variance_ if k < rank else 0.0
+        fitted["_fit_svd_solver"] = "covariance_eigh"
+        set_fitted(est, fitted)
+        return est if call.method == "fit" else out
+
+    def _transform(self, est: Any, X: Any) -> np.ndarray:
+        check_is_fitted(est)
+        arr = validated(est, X, reset=False)
+        components = est.components_
+        if arr.dtype != components.dtype:
+            msg = (
+                f"{arr.dtype} data with {components.dtype} components: scikit-learn's result "
+                "type follows numpy's promotion"
+            )
+            raise Unsupported(msg)
+        out = centred_matmul(arr, np.asarray(est.mean_, dtype=np.float64), components.T)
+        if not np.isfinite(out).all():  # NaN/inf in X reach every output column
+            msg = "X holds NaN or inf: scikit-learn raises its error"
+            raise Unsupported(msg)
+        if est.whiten:
+            scale = np.sqrt(est.explained_variance_).astype(out.dtype)
+            out /= np.maximum(scale, np.finfo(out.dtype).eps)
+        return out
+
+
+PCA_ADAPTER = PCAImpl()
+
+__all__ = ["PCA_ADAPTER"]
