@@ -34,9 +34,12 @@ def _json_float(v: float) -> float | str:
     return v if math.isfinite(v) else str(v)
 
 
-def array_agreement(ours: Any, theirs: Any, tolerances: Mapping[str, float]) -> tuple[float, bool]:
-    """``max |ours − theirs| / max |theirs|`` over the finite entries, and whether it is within
-    the tolerance of scikit-learn's dtype (integers and other values: exact).
+def array_agreement(
+    ours: Any, theirs: Any, tolerances: Mapping[str, float], scale: float | None = None
+) -> tuple[float, bool]:
+    """``max |ours − theirs| / max |theirs|`` (or ``/ scale`` when given) over the finite
+    entries, and whether it is within the tolerance of scikit-learn's dtype (integers and other
+    values: exact).
 
     NaN must sit at the same places; a different shape, or NaN in one and not the other, is an
     infinite error.
@@ -57,7 +60,8 @@ def array_agreement(ours: Any, theirs: Any, tolerances: Mapping[str, float]) -> 
     if not finite.any():
         return 0.0, True
     diff = np.abs(a64[finite] - b64[finite])
-    scale = float(np.max(np.abs(b64[finite])))
+    if scale is None:
+        scale = float(np.max(np.abs(b64[finite])))
     err = float(np.max(diff)) / scale if scale > 0 else float(np.max(diff))
     if math.isnan(err):  # ±inf at the same place in both
         same = bool(np.array_equal(a64[finite], b64[finite]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lepton.accel.adapters.base import Unsupported
+from lepton.accel.adapters.base import Unsupported, check_no_inf, check_output_no_inf
 from lepton.ops.preprocess import PreprocessPlan, apply_plan
 
 # A float32 input runs the kernel in float32 with the centre rounded to float32; scikit-learn
@@ -30,9 +30,17 @@ def apply_affine(
     center: np.ndarray,
     mul: np.ndarray,
     in_place: bool,
+    inf_checked: bool = False,
+    est: object = None,
 ) -> np.ndarray:
     """One read, one write (into ``arr`` itself when ``in_place``); the output keeps arr's
-    dtype and memory order."""
+    dtype and memory order.
+
+    Unless ``inf_checked`` (the statistics already showed X finite, or it was checked), ±inf in
+    X is looked for as scikit-learn would refuse it: in X before writing into it in place, in
+    the output otherwise (±inf passes through the kernel unchanged, and an output without NaN
+    is checked in one pass).
+    """
     d = arr.shape[1]
     center = np.ascontiguousarray(center, dtype=np.float64)
     mul = np.ascontiguousarray(mul, dtype=np.float64)
@@ -55,4 +63,9 @@ def apply_affine(
         replace_inf=False,
         quant_scale=None,
     )
-    return apply_plan(arr, plan, out=arr if in_place else None)
+    if in_place and not inf_checked:
+        check_no_inf(arr, est)
+    out = apply_plan(arr, plan, out=arr if in_place else None)
+    if not (in_place or inf_checked):
+        check_output_no_inf(out)
+    return out

@@ -26,6 +26,8 @@ from lepton.accel._agreement import Agreement, array_agreement
 # Methods that fit: their twin in a --compare run is a fresh scikit-learn estimator.
 FITTING = frozenset({"fit", "fit_transform", "partial_fit"})
 FLOATS = (np.float64, np.float32)
+# What scikit-learn's scalers and imputer keep as they are (float16 too, then Unsupported here).
+KEEP_FLOATS = (np.float64, np.float32, np.float16)
 
 
 class Unsupported(Exception):
@@ -77,6 +79,10 @@ class Implementation:
         """Whether ``run`` may write into X (a --compare run then gives scikit-learn a copy)."""
         return False
 
+    def attribute_scale(self, est: Any, twin: Any, name: str) -> float | None:
+        """What a fitted attribute's error is measured against (None: its own largest value)."""
+        return None
+
     def agreement(self, est: Any, twin: Any, call: Call, ours: Any, theirs: Any) -> Agreement:
         """lepton's result against scikit-learn's, for a --compare run."""
         parts: dict[str, float] = {}
@@ -90,7 +96,8 @@ class Implementation:
                 mine, other = getattr(est, name, None), getattr(twin, name, None)
                 if mine is None and other is None:
                     continue
-                err, good = array_agreement(mine, other, self.tolerances)
+                scale = self.attribute_scale(est, twin, name)
+                err, good = array_agreement(mine, other, self.tolerances, scale=scale)
                 parts[name] = err
                 ok &= good
         return Agreement(parts, ok, "max |lepton − sklearn| / max |sklearn|")
@@ -160,6 +167,33 @@ def check_no_inf(arr: np.ndarray, est: Any) -> None:
     from sklearn.utils import assert_all_finite
 
     assert_all_finite(arr, allow_nan=True, estimator_name=type(est).__name__, input_name="X")
+
+
+# Rows per block of the exact ±inf search (a bounded temporary, not one the size of X).
+_INF_SEARCH_ROWS = 4096
+
+
+def check_output_no_inf(out: np.ndarray) -> None:
+    """±inf in X, found from the output of a transform that passes ±inf through unchanged.
+
+    One pass (a sum) when the output is finite — which an imputer's output is even where X had
+    NaN, so this replaces scikit-learn's two passes over X (sum, then NaN-aware search) — and a
+    blockwise search only when the sum is not finite. Raises Unsupported: scikit-learn's method
+    then runs and raises its own error. (A finite X whose scaled values overflow to inf also
+    lands here, and scikit-learn's method gives its result.)
+    """
+    import sklearn
+
+    if sklearn.get_config().get("assume_finite", False):
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(out)):
+            return
+    flat = out.reshape(out.shape[0], -1) if out.flags.c_contiguous else out.T
+    for start in range(0, flat.shape[0], _INF_SEARCH_ROWS):
+        if np.isinf(flat[start : start + _INF_SEARCH_ROWS]).any():
+            msg = "X holds ±inf: scikit-learn raises its error"
+            raise Unsupported(msg)
 
 
 def set_fitted(est: Any, attributes: Mapping[str, Any]) -> None:

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from lepton.accel.adapters._affine import apply_affine
 from lepton.accel.adapters.base import (
+    KEEP_FLOATS,
     Call,
     Implementation,
     Unsupported,
@@ -31,7 +32,7 @@ from lepton.ops.preprocess import column_stats
 _STRATEGIES = ("mean", "constant")
 # The dtypes SimpleImputer converts X to: floats for "mean" (float16 kept, then Unsupported),
 # none for "constant" (integer data stays integer there, and has no NaN to fill).
-_MEAN_DTYPES = (np.float64, np.float32, np.float16)
+_MEAN_DTYPES = KEEP_FLOATS
 
 
 def _is_nan(value: Any) -> bool:
@@ -73,21 +74,27 @@ class SimpleImputerImpl(Implementation):
                 raise Unsupported(msg)
             arr = validated(est, call.X, reset=False, dtype=self._dtypes(est),
                             writeable=not est.copy)  # fmt: skip
-            check_no_inf(arr, est)
-            return self._apply(est, vars(est), arr)
-        fitted, arr = self._fit(est, call.X)
-        if call.method == "fit":
+            return self._apply(est, vars(est), arr, inf_checked=False)
+        fitting_only = call.method == "fit"
+        fitted, arr, finite = self._fit(est, call.X, for_transform=not fitting_only)
+        if fitting_only:
             set_fitted(est, fitted)
             return est
-        out = self._apply(est, fitted, arr)
+        out = self._apply(est, fitted, arr, inf_checked=finite)
         set_fitted(est, fitted)
         return out
 
-    def _fit(self, est: Any, X: Any) -> tuple[dict[str, Any], np.ndarray]:
+    def _fit(
+        self, est: Any, X: Any, *, for_transform: bool
+    ) -> tuple[dict[str, Any], np.ndarray, bool]:
         validate_params(est)
-        arr = validated(est, X, reset=True, dtype=self._dtypes(est), writeable=not est.copy)
+        writeable = for_transform and not est.copy
+        arr = validated(est, X, reset=True, dtype=self._dtypes(est), writeable=writeable)
         stats = column_stats(arr)
-        if (stats.count < arr.shape[0]).any():  # NaN (fine) or ±inf (scikit-learn's error)
+        # NaN (fine) or ±inf (scikit-learn's error) somewhere: a fit_transform finds ±inf in
+        # its output at less cost than a search of X here.
+        finite = bool((stats.count == arr.shape[0]).all())
+        if not (finite or for_transform):
             check_no_inf(arr, est)
         empty = stats.count == 0
         if est.strategy == "mean":
@@ -104,9 +111,11 @@ class SimpleImputerImpl(Implementation):
             "indicator_": None,
             "statistics_": statistics,
         }
-        return fitted, arr
+        return fitted, arr, finite
 
-    def _apply(self, est: Any, fitted: Mapping[str, Any], arr: np.ndarray) -> np.ndarray:
+    def _apply(
+        self, est: Any, fitted: Mapping[str, Any], arr: np.ndarray, *, inf_checked: bool
+    ) -> np.ndarray:
         statistics = fitted["statistics_"]
         if arr.shape[1] != statistics.shape[0]:
             msg = f"X has {arr.shape[1]} features per sample, expected {statistics.shape[0]}"
@@ -118,7 +127,7 @@ class SimpleImputerImpl(Implementation):
             raise Unsupported(msg)
         d = arr.shape[1]
         return apply_affine(arr, fill=fill, center=np.zeros(d), mul=np.ones(d),
-                            in_place=not est.copy)  # fmt: skip
+                            in_place=not est.copy, inf_checked=inf_checked, est=est)  # fmt: skip
 
 
 SIMPLE_IMPUTER = SimpleImputerImpl()

@@ -11,6 +11,7 @@ same way, and "randomized" draws random numbers scikit-learn's results depend on
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,6 @@ from lepton.accel.adapters.base import (
 
 # Imported with the adapter (when scikit-learn's class is patched), not inside a measured call.
 from lepton.estimators import PCA as LeptonPCA
-from lepton.ops.pca import centred_matmul
 
 _SOLVERS = ("auto", "covariance_eigh")
 _COPIED = (
@@ -49,6 +49,16 @@ def _sklearn_solver(est: Any, n: int, d: int) -> str:
     if isinstance(k, numbers.Real) and 1 <= k < 0.8 * min(n, d):
         return "randomized"
     return "full"
+
+
+def _components_type(asked: Any, k: int) -> Any:
+    """``n_components_`` with scikit-learn's type: the integer asked for as given, a numpy
+    int64 where it was found (a variance fraction, "mle"), a plain int for None."""
+    if asked is None:
+        return int(k)
+    if isinstance(asked, numbers.Integral):
+        return asked
+    return np.int64(k)
 
 
 def _components_reason(k: Any) -> str | None:
@@ -95,33 +105,51 @@ class PCAImpl(Implementation):
         model = LeptonPCA(est.n_components, solver="covariance", whiten=est.whiten)
         # lepton's kernel reports NaN/inf from its own sums (ValueError): scikit-learn's fit
         # then raises its error.
-        out = model.fit_transform(arr) if call.method == "fit_transform" else model.fit(arr)
+        model.fit(arr)
         fitted = {name: getattr(model, name) for name in _COPIED}
         k, rank = model.n_components_, min(n, d)
         # scikit-learn stores a plain 0.0 when every component is kept.
         fitted["noise_variance_"] = model.noise_variance_ if k < rank else 0.0
+        fitted["n_components_"] = _components_type(est.n_components, k)
         fitted["_fit_svd_solver"] = "covariance_eigh"
+        out = est if call.method == "fit" else _project(arr, fitted, est.whiten)
         set_fitted(est, fitted)
-        return est if call.method == "fit" else out
+        return out
 
     def _transform(self, est: Any, X: Any) -> np.ndarray:
         check_is_fitted(est)
         arr = validated(est, X, reset=False)
-        components = est.components_
-        if arr.dtype != components.dtype:
+        if arr.dtype != est.components_.dtype:
             msg = (
-                f"{arr.dtype} data with {components.dtype} components: scikit-learn's result "
-                "type follows numpy's promotion"
+                f"{arr.dtype} data with {est.components_.dtype} components: scikit-learn's "
+                "result type follows numpy's promotion"
             )
             raise Unsupported(msg)
-        out = centred_matmul(arr, np.asarray(est.mean_, dtype=np.float64), components.T)
-        if not np.isfinite(out).all():  # NaN/inf in X reach every output column
-            msg = "X holds NaN or inf: scikit-learn raises its error"
-            raise Unsupported(msg)
-        if est.whiten:
-            scale = np.sqrt(est.explained_variance_).astype(out.dtype)
-            out /= np.maximum(scale, np.finfo(out.dtype).eps)
-        return out
+        return _project(arr, vars(est), est.whiten)
+
+    def attribute_scale(self, est: Any, twin: Any, name: str) -> float | None:
+        # The mean of centred (standardised) data is ~1e-17: its error is set against the
+        # spread of the data (the largest component's standard deviation), not against itself.
+        if name == "mean_" and hasattr(twin, "explained_variance_"):
+            return float(np.sqrt(np.max(twin.explained_variance_, initial=0.0)))
+        return None
+
+
+def _project(arr: np.ndarray, fitted: Mapping[str, Any], whiten: bool) -> np.ndarray:
+    """scikit-learn's own projection, ``X @ Cᵀ − mean_ @ Cᵀ`` (one BLAS product, the numbers
+    scikit-learn gets), with finiteness checked on the (n_components-wide) output instead of a
+    pass over X: NaN or inf in a row of X reaches every output column of that row."""
+    components = fitted["components_"]
+    out = arr @ components.T
+    out -= np.reshape(fitted["mean_"], (1, -1)) @ components.T
+    if not np.isfinite(out).all():
+        msg = "X holds NaN or inf: scikit-learn raises its error"
+        raise Unsupported(msg)
+    if whiten:
+        scale = np.sqrt(fitted["explained_variance_"])
+        scale[scale < np.finfo(scale.dtype).eps] = np.finfo(scale.dtype).eps
+        out /= scale
+    return out
 
 
 PCA_ADAPTER = PCAImpl()

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from lepton.accel.adapters._affine import apply_affine
 from lepton.accel.adapters.base import (
+    KEEP_FLOATS,
     Call,
     Implementation,
     Unsupported,
@@ -33,26 +34,30 @@ _PARTIAL_FIT = (
 )
 
 
-def column_statistics(est: Any, X: Any) -> tuple[np.ndarray, Any]:
-    """Validate X for ``fit`` and read its statistics in one pass; ±inf is scikit-learn's error,
-    a column without any value is left to scikit-learn (it warns and keeps NaN)."""
+def column_statistics(est: Any, X: Any, *, for_transform: bool) -> tuple[np.ndarray, Any, bool]:
+    """Validate X for ``fit`` and read its statistics in one pass. Returns X (validated), the
+    statistics and whether they show every value finite.
+
+    A column without any value is left to scikit-learn (it warns and keeps NaN). ±inf is
+    scikit-learn's error: searched for here when the statistics saw NaN or ±inf — unless
+    ``for_transform``, where the transform's output shows it at less cost.
+    """
     validate_params(est)
-    arr = validated(est, X, reset=True)
+    arr = validated(est, X, reset=True, dtype=KEEP_FLOATS, writeable=for_transform and not est.copy)
     stats = column_stats(arr)
     if (stats.count == 0).any():
         cols = stats.empty_columns.tolist()[:5]
         msg = f"column(s) {cols} hold no value: scikit-learn's handling of empty columns applies"
         raise Unsupported(msg)
-    if (stats.count < arr.shape[0]).any():  # NaN or ±inf somewhere: tell them apart
+    finite = bool((stats.count == arr.shape[0]).all())
+    if not (finite or for_transform):
         check_no_inf(arr, est)
-    return arr, stats
+    return arr, stats, finite
 
 
 def _transform_input(est: Any, call: Call, copy: bool) -> np.ndarray:
     check_is_fitted(est)
-    arr = validated(est, call.X, reset=False, writeable=not copy)
-    check_no_inf(arr, est)
-    return arr
+    return validated(est, call.X, reset=False, dtype=KEEP_FLOATS, writeable=not copy)
 
 
 @dataclass(frozen=True)
@@ -67,15 +72,15 @@ class _Scaler(Implementation):
         if call.method == "transform":
             copy = call.get("copy")
             copy = est.copy if copy is None else copy
-            return self.apply(est, vars(est), _transform_input(est, call, copy), copy)
-        arr, stats = column_statistics(est, call.X)
+            arr = _transform_input(est, call, copy)
+            return self.apply(est, vars(est), arr, copy, inf_checked=False)
+        fitting_only = call.method == "fit"
+        arr, stats, finite = column_statistics(est, call.X, for_transform=not fitting_only)
         fitted = self.fitted(est, arr, stats)
-        if call.method == "fit":
+        if fitting_only:
             set_fitted(est, fitted)
             return est
-        if not est.copy and not arr.flags.writeable:
-            arr = arr.copy()
-        out = self.apply(est, fitted, arr, est.copy)
+        out = self.apply(est, fitted, arr, est.copy, inf_checked=finite)
         set_fitted(est, fitted)
         return out
 
@@ -83,7 +88,9 @@ class _Scaler(Implementation):
         """The fitted attributes scikit-learn's ``fit`` sets, from lepton's statistics."""
         raise NotImplementedError
 
-    def apply(self, est: Any, fitted: Mapping[str, Any], arr: np.ndarray, copy: bool) -> np.ndarray:
+    def apply(
+        self, est: Any, fitted: Mapping[str, Any], arr: np.ndarray, copy: bool, inf_checked: bool
+    ) -> np.ndarray:
         """scikit-learn's ``transform`` with the ``fitted`` attributes, on validated ``arr``."""
         raise NotImplementedError
 
@@ -123,12 +130,14 @@ class StandardScalerImpl(_Scaler):
         out.update(var_=var, scale_=scale)
         return out
 
-    def apply(self, est: Any, fitted: Mapping[str, Any], arr: np.ndarray, copy: bool) -> np.ndarray:
+    def apply(
+        self, est: Any, fitted: Mapping[str, Any], arr: np.ndarray, copy: bool, inf_checked: bool
+    ) -> np.ndarray:
         d = arr.shape[1]
         center = fitted["mean_"] if est.with_mean else np.zeros(d)
         mul = 1.0 / fitted["scale_"] if est.with_std else np.ones(d)
         return apply_affine(arr, fill=np.full(d, np.nan), center=center, mul=mul,
-                            in_place=not copy)  # fmt: skip
+                            in_place=not copy, inf_checked=inf_checked, est=est)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -164,7 +173,9 @@ class MinMaxScalerImpl(_Scaler):
             "data_range_": data_range,
         }
 
-    def apply(self, est: Any, fitted: Mapping[str, Any], arr: np.ndarray, copy: bool) -> np.ndarray:
+    def apply(
+        self, est: Any, fitted: Mapping[str, Any], arr: np.ndarray, copy: bool, inf_checked: bool
+    ) -> np.ndarray:
         d = arr.shape[1]
         scale = np.asarray(fitted["scale_"], dtype=np.float64)
         lo, hi = est.feature_range
@@ -172,7 +183,7 @@ class MinMaxScalerImpl(_Scaler):
         # itself for lo = 0, a value of X, exact in X's dtype.
         center = np.asarray(fitted["data_min_"], dtype=np.float64) - lo / scale
         out = apply_affine(arr, fill=np.full(d, np.nan), center=center, mul=scale,
-                           in_place=not copy)  # fmt: skip
+                           in_place=not copy, inf_checked=inf_checked, est=est)  # fmt: skip
         if est.clip:
             np.clip(out, np.asarray(lo, out.dtype), np.asarray(hi, out.dtype), out=out)
         return out
