@@ -1,5 +1,7 @@
 """Helpers shared by the accel tests."""
 
+import time
+
 import numpy as np
 
 from lepton import accel
@@ -13,11 +15,17 @@ class ConstantPowerMeter(Meter):
     watts = 10.0
 
     def __init__(self) -> None:
-        super().__init__(device="cpu")
+        super().__init__(clock=self._tick, device="cpu")
         self.device_name = "constant 10 W"
+        self._last = 0.0
+
+    def _tick(self) -> float:
+        self._last = time.perf_counter()
+        return self._last
 
     def _read_joules(self) -> float:
-        return self.watts * self.clock()
+        # The meter reads the clock, then the counter: the counter is 10 W × that same time.
+        return self.watts * self._last
 
 
 def groups():

@@ -96,10 +96,17 @@ def _run(ns: argparse.Namespace) -> int:
         return 130
     except BaseException:
         etype, value, tb = sys.exc_info()
-        # Drop this frame: the traceback starts in the user's script, as with `python script`.
-        traceback.print_exception(etype, value, tb.tb_next if tb is not None else None)
+        # The traceback starts in the user's code, as with `python script.py`: drop this
+        # module's frame and runpy's.
+        while tb is not None and _ours(tb.tb_frame.f_code.co_filename):
+            tb = tb.tb_next
+        traceback.print_exception(etype, value, tb)
         return 1
     return 0
+
+
+def _ours(filename: str) -> bool:
+    return filename in (__file__, runpy.__file__) or filename.startswith("<frozen runpy")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,15 +114,20 @@ def main(argv: list[str] | None = None) -> int:
     if ns.module is None and not os.path.isfile(ns.script):
         print(f"python -m lepton.accel: can't open file {ns.script!r}", file=sys.stderr)
         return 2
+    argv0, path0 = list(sys.argv), sys.path[0]
     accel.install(compare=ns.compare, int8=ns.int8, report_at_exit=False)
-    status = _run(ns)
-    sys.stdout.flush()
-    result = accel.report()
-    if ns.json:
-        result.write_json(ns.json)
-    if not ns.quiet:
-        print(result, file=sys.stderr)
-    accel.uninstall()
+    try:
+        status = _run(ns)
+        sys.stdout.flush()
+        result = accel.report()
+        if ns.json:
+            result.write_json(ns.json)
+        if not ns.quiet:
+            print(result, file=sys.stderr)
+    finally:
+        accel.uninstall()
+        sys.argv[:] = argv0
+        sys.path[0] = path0
     return status
 
 

@@ -110,10 +110,12 @@ def _dispatch(
     shape, dtype = _describe(call.X)
     reason = _reason(est, impl, call)
     if reason is None:
-        compare = session.options.compare or impl.always_compare
-        snapshot = None
-        if compare and impl.writes_input(est, call):
-            snapshot = np.array(call.X, copy=True)
+        theirs = None
+        if session.options.compare or impl.always_compare:
+            theirs = _SklearnSide(session, impl, est, original, bound, self_name, call)
+            # Alternate which side runs first: the second finds small inputs in cache.
+            if session.sklearn_first():
+                theirs.run()
         try:
             with _inside(), session.metered() as box:
                 result = impl.run(est, call)
@@ -125,9 +127,9 @@ def _dispatch(
             reason = f"lepton raised {_first_line(e)}"
         else:
             comparison = None
-            if compare:
-                comparison = _compare(session, impl, est, original, bound, self_name, call,
-                                      snapshot, result)  # fmt: skip
+            if theirs is not None:
+                theirs.run()
+                comparison = theirs.comparison(result)
             session.log.add(
                 CallRecord(row.label, name, impl.ran_on, None, box.cost, shape, dtype,
                            comparison=comparison)
@@ -173,36 +175,51 @@ def _twin(est: Any, method: str) -> Any:
     return twin
 
 
-def _compare(
-    session: Session,
-    impl: Implementation,
-    est: Any,
-    original: Callable[..., Any],
-    bound: inspect.BoundArguments,
-    self_name: str,
-    call: Call,
-    snapshot: np.ndarray | None,
-    ours: Any,
-) -> Comparison:
-    twin = _twin(est, call.method)
-    theirs_bound = inspect.BoundArguments(bound.signature, dict(bound.arguments))
-    theirs_bound.arguments[self_name] = twin
-    if snapshot is not None:
-        theirs_bound.arguments["X"] = snapshot
-    theirs: Any = None
-    failed = None
-    try:
-        with _inside(), session.metered() as box:
-            theirs = original(*theirs_bound.args, **theirs_bound.kwargs)
-    except Exception as e:
-        failed = f"scikit-learn raised {_first_line(e)} where lepton did not"
-    if failed is not None:
-        agreement = Agreement({}, False, failed)
-    else:
-        if theirs is twin:
-            theirs = None
-        agreement = impl.agreement(est, twin, call, _plain(ours, est), _plain(theirs, twin))
-    return Comparison(box.cost, agreement)
+class _SklearnSide:
+    """scikit-learn's method on the same inputs (a copy of X where lepton's call writes into
+    it), measured in its own window; run once, before or after lepton's call."""
+
+    def __init__(
+        self,
+        session: Session,
+        impl: Implementation,
+        est: Any,
+        original: Callable[..., Any],
+        bound: inspect.BoundArguments,
+        self_name: str,
+        call: Call,
+    ) -> None:
+        self.session, self.impl, self.est, self.call = session, impl, est, call
+        self.original = original
+        self.twin = _twin(est, call.method)
+        self.bound = inspect.BoundArguments(bound.signature, dict(bound.arguments))
+        self.bound.arguments[self_name] = self.twin
+        if impl.writes_input(est, call):
+            self.bound.arguments["X"] = np.array(call.X, copy=True)
+        self.done = False
+        self.result: Any = None
+        self.failed: str | None = None
+        self.cost: Any = None
+
+    def run(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        try:
+            with _inside(), self.session.metered() as box:
+                self.result = self.original(*self.bound.args, **self.bound.kwargs)
+        except Exception as e:
+            self.failed = f"scikit-learn raised {_first_line(e)} where lepton did not"
+        self.cost = box.cost
+
+    def comparison(self, ours: Any) -> Comparison:
+        if self.failed is not None:
+            return Comparison(self.cost, Agreement({}, False, self.failed))
+        theirs = None if self.result is self.twin else self.result
+        agreement = self.impl.agreement(
+            self.est, self.twin, self.call, _plain(ours, self.est), _plain(theirs, self.twin)
+        )
+        return Comparison(self.cost, agreement)
 
 
 def _plain(value: Any, est: Any) -> Any:

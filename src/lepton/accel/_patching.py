@@ -38,17 +38,18 @@ def _metaclass(base: type) -> type:
     accelerated class (only the accelerated class itself, not classes derived from it)."""
     meta = _metaclasses.get(base)
     if meta is None:
-
+        # By the MRO, not by isinstance/issubclass on scikit-learn's class: ABCMeta answers
+        # those by asking each subclass — this class among them — which would ask again.
         def __instancecheck__(cls: type, obj: Any) -> bool:
             original = cls.__dict__.get("_lepton_original")
             if original is not None:
-                return isinstance(obj, original)
+                return original in type(obj).__mro__
             return base.__instancecheck__(cls, obj)
 
         def __subclasscheck__(cls: type, sub: type) -> bool:
             original = cls.__dict__.get("_lepton_original")
             if original is not None:
-                return issubclass(sub, original)
+                return original in getattr(sub, "__mro__", ())
             return base.__subclasscheck__(cls, sub)
 
         meta = type(

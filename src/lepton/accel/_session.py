@@ -30,6 +30,7 @@ class Session:
         self.log = CallLog()
         self._meter: Any = None
         self._meter_lock = threading.Lock()
+        self._compared = 0
 
     @property
     def meter(self) -> Any:
@@ -42,6 +43,12 @@ class Session:
 
                 self._meter = meter_for("cpu")
             return self._meter
+
+    def sklearn_first(self) -> bool:
+        """For --compare: whether scikit-learn's side runs first this time (every other call)."""
+        with self._meter_lock:
+            self._compared += 1
+            return self._compared % 2 == 0
 
     def meter_info(self) -> dict[str, Any]:
         m = self.meter
