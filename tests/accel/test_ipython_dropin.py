@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import sklearn.preprocessing
 from _accel_helpers import data, groups
 
 from lepton import accel
 from lepton.accel.adapters.base import Call
-from lepton.accel.adapters.dropin import DropIn
+from lepton.accel.adapters.dropin import SKLEARN_FITTED, DropIn
 
 
 class FakeShell:
@@ -42,7 +43,7 @@ class MyScaler(sklearn.preprocessing.StandardScaler):
     calls = 0
 
     @classmethod
-    def lepton_unsupported(cls, params, X):
+    def fallback_reason(cls, params, X, method="fit"):
         return "with_std=False: not in this drop-in" if not params["with_std"] else None
 
     def fit(self, X, y=None, sample_weight=None):
@@ -52,7 +53,7 @@ class MyScaler(sklearn.preprocessing.StandardScaler):
         return self
 
 
-FITTED = ("mean_", "var_", "scale_", "n_samples_seen_", "n_features_in_")
+FITTED = SKLEARN_FITTED["StandardScaler"]
 
 
 def test_dropin_copies_only_the_listed_attributes(accel_on):
@@ -86,3 +87,30 @@ def test_a_table_row_switched_to_a_dropin(accel_on, monkeypatch):
     ran = groups()
     assert ran["StandardScaler", "fit", "lepton"].calls == 1
     assert ran["StandardScaler", "fit", "sklearn"].reason == "with_std=False: not in this drop-in"
+
+
+@pytest.mark.parametrize("name", sorted(SKLEARN_FITTED))
+def test_the_fitted_lists_are_sklearns(name):
+    import sklearn.decomposition
+    import sklearn.impute
+
+    pd = pytest.importorskip("pandas")
+    module = {"PCA": sklearn.decomposition, "SimpleImputer": sklearn.impute}.get(
+        name, sklearn.preprocessing
+    )
+    cls = getattr(module, name)
+    cls = getattr(cls, "_lepton_original", cls)
+    x = pd.DataFrame(data(), columns=[f"c{i}" for i in range(7)])
+    fitted = set(vars(cls().fit(x))) - set(cls().get_params())
+    assert fitted == set(SKLEARN_FITTED[name])
+
+
+def test_dropin_refit_on_a_plain_array_drops_feature_names(accel_on):
+    pd = pytest.importorskip("pandas")
+    impl = DropIn(target=f"{__name__}:MyScaler", fitted=FITTED)
+    est = sklearn.preprocessing.StandardScaler()
+    x = data()
+    impl.run(est, Call("fit", {"X": pd.DataFrame(x, columns=list("abcdefg"))}))
+    assert hasattr(est, "feature_names_in_")
+    impl.run(est, Call("fit", {"X": x}))
+    assert not hasattr(est, "feature_names_in_")

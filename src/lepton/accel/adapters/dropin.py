@@ -6,9 +6,10 @@ the attributes scikit-learn's own ``fit`` sets, private ones included — onto t
 estimator, so that everything scikit-learn does with a fitted estimator (its other methods,
 pickling, cloning) sees scikit-learn's state and nothing of lepton's.
 
-If the drop-in class has a classmethod ``lepton_unsupported(params, X) -> str | None`` it
-decides, before the call, which calls it takes (the reason goes to the report); without one,
-every call is handed to it.
+If the drop-in class has a classmethod ``fallback_reason(params, X, method=...) -> str | None``
+(the convention of lepton's drop-in estimators) it decides, before the call, which calls lepton
+takes — the reason goes to the report and scikit-learn's own method runs; without one, every
+call is handed to the drop-in.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ class DropIn(Implementation):
         return getattr(importlib.import_module(module), name)
 
     def unsupported(self, est: Any, call: Call) -> str | None:
-        check = getattr(self.drop_in(), "lepton_unsupported", None)
+        check = getattr(self.drop_in(), "fallback_reason", None)
         if check is None:
             return None
-        return check(est.get_params(deep=False), call.X)
+        return check(est.get_params(deep=False), call.X, method=call.method)
 
     def run(self, est: Any, call: Call) -> Any:
         model = self.drop_in()(**est.get_params(deep=False))
@@ -44,4 +45,21 @@ class DropIn(Implementation):
         result = getattr(model, call.method)(call.X, **extra, **call.kwargs)
         if call.method in FITTING:
             set_fitted(est, {n: getattr(model, n) for n in self.fitted if hasattr(model, n)})
+            for name in self.fitted:  # e.g. feature_names_in_ after a refit on a plain array
+                if not hasattr(model, name) and name in vars(est):
+                    delattr(est, name)
         return est if result is model else result
+
+
+# The attributes scikit-learn's own fit sets (dense input; feature_names_in_ with named
+# columns), for DropIn rows: tests/accel check them against scikit-learn's.
+_INPUT = ("n_features_in_", "feature_names_in_")
+SKLEARN_FITTED = {
+    "PCA": (*_INPUT, "_fit_svd_solver", "mean_", "noise_variance_", "n_samples_",
+            "n_components_", "components_", "explained_variance_",
+            "explained_variance_ratio_", "singular_values_"),
+    "StandardScaler": (*_INPUT, "n_samples_seen_", "mean_", "var_", "scale_"),
+    "MinMaxScaler": (*_INPUT, "n_samples_seen_", "scale_", "min_", "data_min_", "data_max_",
+                     "data_range_"),
+    "SimpleImputer": (*_INPUT, "_fit_dtype", "_fill_dtype", "indicator_", "statistics_"),
+}  # fmt: skip
