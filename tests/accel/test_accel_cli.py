@@ -184,3 +184,16 @@ def test_gallery_report(gallery):
     # The small wine split (124 × 13) is not tall enough for the covariance solver: sklearn's.
     reasons = {g["reason"] for g in doc["groups"] if g["ran_on"] == "sklearn"}
     assert all("resolves to 'full'" in r for r in reasons)
+
+
+def test_a_gallery_example_run_directly():
+    # The driver above runs the examples in one process; here one of them the plain way.
+    script = EXAMPLES / "plot_pca_iris.py"
+    plain, fast = python(script), accel(script)
+    assert fast.returncode == 0, fast.stderr
+    text, numbers = _split(plain.stdout)
+    fast_text, fast_numbers = _split(fast.stdout)
+    assert fast_text == text
+    for (a, unit), (b, _) in zip(fast_numbers, numbers, strict=True):
+        assert abs(a - b) <= 1.01 * unit, (a, b)
+    assert "3 ran on lepton" in fast.stderr
