@@ -35,6 +35,8 @@ __all__ = [
     "unload_ipython_extension",
 ]
 
+# scikit-learn and the adapters are imported by install(), not by `import lepton.accel`: the
+# command line installs the import hook before the script imports anything.
 _lock = threading.RLock()
 _patcher: Any = None
 _report_at_exit = False

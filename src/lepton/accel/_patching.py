@@ -26,6 +26,7 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from lepton.accel._dispatch import accelerated_method
 from lepton.accel.table import Row
 
 _accelerated: dict[type, type] = {}  # scikit-learn class -> its accelerated class (one each)
@@ -80,8 +81,6 @@ def _reduce_ex(self: Any, protocol: Any) -> Any:
 
 def accelerated_class(row: Row, original: type, methods: Sequence[str]) -> type:
     """The accelerated subclass of ``original`` (made once per scikit-learn class)."""
-    from lepton.accel._dispatch import accelerated_method
-
     with _lock:
         cls = _accelerated.get(original)
         if cls is not None:

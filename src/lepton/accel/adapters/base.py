@@ -9,8 +9,9 @@ An implementation answers two questions per call of a patched method:
   when the data itself rules lepton out (an empty column, ±inf). ``run`` must not change ``est``
   or write into the caller's array before it is sure to finish.
 
-``compare`` describes how a ``--compare`` run of scikit-learn's own method is set against
-lepton's result: which fitted attributes to compare, and the tolerance of each dtype.
+``compared_attributes``, ``tolerances`` and ``agreement`` say how a ``--compare`` run of
+scikit-learn's own method is set against lepton's result: the fitted attributes compared beside
+the output, and the tolerance of each dtype (normwise: max |lepton − sklearn| / max |sklearn|).
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse
+import sklearn
+from sklearn.utils import assert_all_finite
+from sklearn.utils.validation import validate_data
 
+from lepton._cuda_arrays import is_cuda
 from lepton.accel._agreement import Agreement, array_agreement
 
 # Methods that fit: their twin in a --compare run is a fresh scikit-learn estimator.
@@ -105,13 +111,8 @@ class Implementation:
 
 def common_reason(est: Any, X: Any) -> str | None:
     """Reasons that hold for every implementation: the kind of input, callbacks, array API."""
-    import scipy.sparse
-    import sklearn
-
     if scipy.sparse.issparse(X):
         return "sparse input: lepton's kernels read dense arrays"
-    from lepton._cuda_arrays import is_cuda
-
     if is_cuda(X):
         return "device (CUDA) array: scikit-learn's own handling applies"
     # scikit-learn ≥ 1.9 callbacks: the estimator's own, or its meta-estimator's (whose task
@@ -141,8 +142,6 @@ def validated(
     :func:`check_no_inf`. ``dtype``: the dtypes scikit-learn's method converts to (None: keep).
     Anything but float32/float64 after conversion (float16, integers) is Unsupported.
     """
-    from sklearn.utils.validation import validate_data
-
     arr = validate_data(
         est,
         X,
@@ -164,8 +163,6 @@ def check_no_inf(arr: np.ndarray, est: Any) -> None:
     Raises scikit-learn's ValueError; the dispatcher then runs scikit-learn's method, which
     raises it to the caller as scikit-learn would.
     """
-    from sklearn.utils import assert_all_finite
-
     assert_all_finite(arr, allow_nan=True, estimator_name=type(est).__name__, input_name="X")
 
 
@@ -182,8 +179,6 @@ def check_output_no_inf(out: np.ndarray) -> None:
     then runs and raises its own error. (A finite X whose scaled values overflow to inf also
     lands here, and scikit-learn's method gives its result.)
     """
-    import sklearn
-
     if sklearn.get_config().get("assume_finite", False):
         return
     with np.errstate(over="ignore", invalid="ignore"):
@@ -204,7 +199,5 @@ def set_fitted(est: Any, attributes: Mapping[str, Any]) -> None:
 
 def validate_params(est: Any) -> None:
     """scikit-learn's parameter validation, as its ``fit`` runs it (unless configured off)."""
-    import sklearn
-
     if not sklearn.get_config().get("skip_parameter_validation", False):
         est._validate_params()
