@@ -43,12 +43,6 @@ _report_at_exit = False
 _atexit_registered = False
 
 
-def _methods(row: Any) -> tuple[str, ...]:
-    from lepton.accel._dispatch import implementation
-
-    return implementation(row).methods
-
-
 def install(*, compare: bool = False, int8: bool = False, report_at_exit: bool = True) -> None:
     """Patch the supported scikit-learn estimators, now and for every later import.
 
@@ -73,7 +67,7 @@ def install(*, compare: bool = False, int8: bool = False, report_at_exit: bool =
         session = Session(Options(compare=compare, int8=int8))
         if old is not None:
             session.log = old.log
-        _patcher = Patcher(rows(int8=int8), _methods)
+        _patcher = Patcher(rows(int8=int8))
         _session.set_current(session)
         _patcher.install()
         _report_at_exit = report_at_exit

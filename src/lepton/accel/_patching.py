@@ -79,7 +79,7 @@ def _reduce_ex(self: Any, protocol: Any) -> Any:
     return (copyreg._reconstructor, (original, object, None), *rv[2:])
 
 
-def accelerated_class(row: Row, original: type, methods: Sequence[str]) -> type:
+def accelerated_class(row: Row, original: type) -> type:
     """The accelerated subclass of ``original`` (made once per scikit-learn class)."""
     with _lock:
         cls = _accelerated.get(original)
@@ -93,7 +93,7 @@ def accelerated_class(row: Row, original: type, methods: Sequence[str]) -> type:
             "_lepton_row": row,
             "__reduce_ex__": _reduce_ex,
         }
-        for name in methods:
+        for name in row.methods:
             namespace[name] = accelerated_method(row, original, name)
         cls = _metaclass(type(original))(original.__name__, (original,), namespace)
         _accelerated[original] = cls
@@ -157,9 +157,8 @@ class _Finder(importlib.abc.MetaPathFinder):
 class Patcher:
     """Patches the rows' classes into scikit-learn now and on import; restores them."""
 
-    def __init__(self, rows: Sequence[Row], methods: Callable[[Row], Sequence[str]]) -> None:
+    def __init__(self, rows: Sequence[Row]) -> None:
         self.rows = tuple(rows)
-        self._methods = methods
         self._by_module: dict[str, list[Row]] = {}
         for row in self.rows:
             self._by_module.setdefault(row.module, []).append(row)
@@ -182,7 +181,7 @@ class Patcher:
             value = module.__dict__.get(row.name)
             if not isinstance(value, type) or is_accelerated_class(value):
                 continue
-            setattr(module, row.name, accelerated_class(row, value, self._methods(row)))
+            setattr(module, row.name, accelerated_class(row, value))
 
     def uninstall(self) -> None:
         """Remove the hook; every scikit-learn module holding an accelerated class gets

@@ -64,7 +64,6 @@ class Call:
 class Implementation:
     """Base of the table's implementations; subclasses override what they need."""
 
-    methods: tuple[str, ...] = ()
     # Fitted attributes a --compare run sets side by side (beyond the method's output).
     compared_attributes: tuple[str, ...] = ()
     ran_on: str = "lepton"

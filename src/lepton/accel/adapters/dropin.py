@@ -25,7 +25,6 @@ from lepton.accel.adapters.base import FITTING, Call, Implementation, set_fitted
 class DropIn(Implementation):
     target: str = ""  # "package.module:ClassName" of the drop-in
     fitted: tuple[str, ...] = ()
-    methods: tuple[str, ...] = ("fit", "transform", "fit_transform")
 
     def drop_in(self) -> type:
         module, _, name = self.target.partition(":")

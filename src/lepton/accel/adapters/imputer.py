@@ -41,7 +41,6 @@ def _is_nan(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class SimpleImputerImpl(Implementation):
-    methods: tuple[str, ...] = ("fit", "transform", "fit_transform")
     compared_attributes: tuple[str, ...] = ("statistics_",)
 
     def unsupported(self, est: Any, call: Call) -> str | None:

@@ -62,7 +62,6 @@ def quantized(est: Any) -> Any:
 
 @dataclass(frozen=True)
 class Int8PredictImpl(Implementation):
-    methods: tuple[str, ...] = ("predict",)
     ran_on: str = "lepton-int8"
     always_compare: bool = True
 

@@ -74,7 +74,6 @@ def _components_reason(k: Any) -> str | None:
 
 @dataclass(frozen=True)
 class PCAImpl(Implementation):
-    methods: tuple[str, ...] = ("fit", "fit_transform", "transform")
     compared_attributes: tuple[str, ...] = (
         "mean_", "explained_variance_", "explained_variance_ratio_", "singular_values_",
         "components_", "noise_variance_", "n_components_",

@@ -62,8 +62,6 @@ def _transform_input(est: Any, call: Call, copy: bool) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Scaler(Implementation):
-    methods: tuple[str, ...] = ("fit", "partial_fit", "transform", "fit_transform")
-
     def writes_input(self, est: Any, call: Call) -> bool:
         copy = call.get("copy")
         return not (est.copy if copy is None else copy) and call.method != "fit"
