@@ -1,31 +1,27 @@
 """Helpers shared by the accel tests."""
 
-import time
-
 import numpy as np
 
 from lepton import accel
 from lepton.energy.base import Meter
 
 
-class ConstantPowerMeter(Meter):
-    """A meter drawing a known 10 W: a window's joules are exactly 10 × its seconds."""
+class EdgeCountingMeter(Meter):
+    """A meter whose counter moves by ``JOULES_PER_READ`` on every read: a window read at its two
+    edges only (the rule for every measuring window) holds exactly that much energy, so a test
+    sees both where the joules come from and that nothing read the counter inside the window."""
 
     source = "fake"
-    watts = 10.0
+    JOULES_PER_READ = 10.0
 
     def __init__(self) -> None:
-        super().__init__(clock=self._tick, device="cpu")
-        self.device_name = "constant 10 W"
-        self._last = 0.0
-
-    def _tick(self) -> float:
-        self._last = time.perf_counter()
-        return self._last
+        super().__init__(device="cpu")
+        self.device_name = "edge-counting fake"
+        self.reads = 0
 
     def _read_joules(self) -> float:
-        # The meter reads the clock, then the counter: the counter is 10 W × that same time.
-        return self.watts * self._last
+        self.reads += 1
+        return self.JOULES_PER_READ * self.reads
 
 
 def groups():

@@ -1,5 +1,5 @@
 import pytest
-from _accel_helpers import ConstantPowerMeter
+from _accel_helpers import EdgeCountingMeter
 
 from lepton import accel
 from lepton.accel import _session
@@ -35,8 +35,8 @@ def int8_on():
 
 @pytest.fixture
 def metered():
-    """The installed session reads a ConstantPowerMeter."""
+    """The installed session reads a EdgeCountingMeter."""
     session = _session.current()
     assert session is not None
-    session._meter = ConstantPowerMeter()
+    session._meter = EdgeCountingMeter()
     return session._meter
