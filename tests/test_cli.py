@@ -1,0 +1,150 @@
+"""The `lepton` command line's conventions: --version, --json everywhere, one-line errors with
+exit status 2, subcommands that say what to install when their dependency is missing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lepton import _cliutil, cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _lepton(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`lepton ARGS` in a fresh interpreter, as a user runs it (PYTHONPATH=src)."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})}
+    full_env.pop(_cliutil.DEBUG_ENV, None)
+    return subprocess.run(
+        [sys.executable, "-m", "lepton.cli", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_version():
+    import lepton
+
+    done = _lepton("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip().startswith(f"lepton {lepton.__version__}")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["tune", "clear", "--op", "bogus"], "op: expected one of"),
+        (["tune", "bogus"], "invalid choice: 'bogus'"),
+        (["tune", "show", "--op", "int8_gemm"], "--op applies to 'clear' only"),
+        (["tune", "int8_gemm", "--m", "8"], "int8_gemm needs --n --k"),
+        (["tune", "int8_gemm", "--m", "8", "--n", "8", "--k", "8", "--price", "-1"], "--price"),
+        (["bench", "nosuch"], "unknown suite(s) ['nosuch']"),
+        (["bench", "--rounds", "0"], "--rounds: expected an int >= 1"),
+        (["pipeline", "--rows", "-5"], "rows: expected an int >= 10"),
+        (["pipeline", "--data", "missing.csv", "--target", "y"], "no such file 'missing.csv'"),
+        (["pipeline", "--data", "digits", "--target", "y"], "--target: applies to a --data file"),
+        (["info", "--bogus"], "unrecognized arguments: --bogus"),
+        ([], "the following arguments are required: COMMAND"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line_and_no_traceback(args, message, tmp_path):
+    done = _lepton(*args, env={"LEPTON_CACHE_DIR": str(tmp_path)})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_a_bad_environment_setting_is_one_line_naming_it(tmp_path):
+    done = _lepton(
+        "tune", "int8_gemm", "--m", "8", "--n", "8", "--k", "8",
+        env={"LEPTON_GRID_INTENSITY": "lots", "LEPTON_CACHE_DIR": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert "LEPTON_GRID_INTENSITY: expected a number >= 0, got 'lots'" in done.stderr
+
+
+def test_debug_flag_shows_the_traceback(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "LEPTON_CACHE_DIR": str(tmp_path)}
+    env[_cliutil.DEBUG_ENV] = "1"
+    done = subprocess.run(
+        [sys.executable, "-m", "lepton.cli", "tune", "clear", "--op", "bogus"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "Traceback" in done.stderr
+
+
+def _subcommands() -> list[str]:
+    return list(cli._commands())
+
+
+@pytest.mark.parametrize("name", ["info", "tune", "bench", "pipeline"])
+def test_every_subcommand_takes_json(name, capsys):
+    assert name in _subcommands()
+    with pytest.raises(SystemExit) as stop:
+        cli.main([name, "--help"])
+    assert stop.value.code == 0
+    assert "--json" in capsys.readouterr().out
+
+
+def test_tune_show_and_clear_in_json(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LEPTON_CACHE_DIR", str(tmp_path))
+    assert cli.main(["tune", "show", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown == {"path": str(tmp_path / "tuning.json"), "entries": {}}
+    assert cli.main(["tune", "clear", "--op", "gemm", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"removed": 0, "op": "gemm"}
+
+
+def test_a_subcommand_whose_dependency_is_missing_stays_and_says_what_to_install(
+    tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "needs_pandas_cmd.py").write_text(
+        "import pandas\nCOMMAND = ('frames', ('uses pandas', lambda p: None, lambda a: 0))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
+    monkeypatch.setitem(cli._MODULES, "frames", "needs_pandas_cmd")
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    listed = " ".join(capsys.readouterr().out.split())
+    assert "frames (unavailable:" in listed
+    assert "pip install 'lepton-kernels[data]'" in listed
+    assert cli.main(["frames", "--anything", "goes"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("lepton frames: error: unavailable:")
+    assert "pip install 'lepton-kernels[data]'" in err
+
+
+@pytest.mark.parametrize(
+    ("module", "hint"),
+    [
+        ("matplotlib.pyplot", "pip install 'lepton-kernels[bench]'"),
+        ("pyarrow", "pip install 'lepton-kernels[data]'"),
+        ("distributed", "pip install 'lepton-kernels[dask]'"),
+        ("cupy", "'lepton-kernels[cuda12]' or 'lepton-kernels[cuda13]'"),
+        ("torch", "pip install 'lepton-kernels[torch]'"),
+        ("lepton._core", "reinstall lepton-kernels"),
+        ("somethingelse", "pip install somethingelse"),
+        (None, "reinstall lepton-kernels"),
+    ],
+)
+def test_install_hints(module, hint):
+    assert hint in _cliutil.install_hint(module)
