@@ -6,12 +6,18 @@
    (``lepton_cuda_archs.py`` decides, as CMake does), a CUDA compiler is visible the way CMake's
    ``check_language(CUDA)`` looks for one, and no ``LEPTON_CUTLASS_DIR`` points at other headers.
 
-2. Stable header paths, so a second ``pip install .`` of unchanged sources compiles nothing.
-   pip builds in a new isolated environment every time (``/tmp/pip-build-env-XXXX``), and the
-   pybind11 and CUTLASS headers live inside it: every compile command would name a new include
-   path and the persistent build dir (``build-dir`` in pyproject.toml) would rebuild everything.
-   So each is copied once per version into ``build/deps/<name>-<version>/`` and the build points
-   there (``pybind11_DIR``, ``LEPTON_CUTLASS_DIR``): same versions, same paths, same commands.
+2. A second ``pip install .`` of unchanged sources compiles nothing. pip builds in a new
+   isolated environment every time (``/tmp/pip-build-env-XXXX``), which undoes the persistent
+   build dir (``build-dir`` in pyproject.toml) twice over:
+   - scikit-build-core sees its own package at a new path and clears the CMake cache and
+     ``CMakeFiles/`` (where the object files are). Where nothing else differs (same sources,
+     interpreter and scikit-build-core version) the backend points the build dir's record at
+     the new path first: everything the cache took from the old environment is set again by
+     this configure (scikit-build-core's init cache, the two paths below).
+   - the pybind11 and CUTLASS headers live inside that environment: every compile command
+     would name a new include path. So each is copied once per version into
+     ``build/deps/<name>-<version>/`` and the build points there (``pybind11_DIR``,
+     ``LEPTON_CUTLASS_DIR``): same versions, same paths, same commands, nothing to rebuild.
 
 Everything else is scikit-build-core's.
 """
@@ -22,8 +28,10 @@ import contextlib
 import importlib
 import importlib.metadata
 import importlib.util
+import json
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,9 +123,39 @@ def _cutlass_include() -> Path | None:
     return stable_copy(root, "cutlass", version, ("include",)) / "include"
 
 
+def keep_build_dirs(roots: list[Path]) -> list[Path]:
+    """Point each build dir's ``.skbuild-info.json`` under ``roots`` at this environment's
+    scikit-build-core when that is all that changed; returns the build dirs it updated."""
+    import scikit_build_core
+
+    here = {
+        "source_dir": str(Path.cwd().resolve()),
+        "skbuild_version": scikit_build_core.__version__,
+        "python_executable": sys.executable,
+    }
+    skbuild_path = str(Path(scikit_build_core.__file__).resolve().parent)  # what it records
+    kept = []
+    for root in roots:
+        for record in sorted(Path(root).glob("*/.skbuild-info.json")):
+            try:
+                info = json.loads(record.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # scikit-build-core clears an unreadable record itself
+            if not isinstance(info, dict) or info.get("skbuild_path") == skbuild_path:
+                continue
+            if any(info.get(key) != value for key, value in here.items()):
+                continue  # a real change: let scikit-build-core start afresh
+            info["skbuild_path"] = skbuild_path
+            record.write_text(json.dumps(info, indent=2), encoding="utf-8")
+            kept.append(record.parent)
+    return kept
+
+
 @contextlib.contextmanager
 def _stable_paths(config_settings: dict | None) -> Iterator[dict]:
     settings = dict(config_settings or {})
+    build_dir = settings.get("build-dir")
+    keep_build_dirs([DEPS_DIR.parent, *([Path(build_dir).parent] if build_dir else [])])
     pybind11_dir = _pybind11_dir()
     if pybind11_dir is not None:
         settings.setdefault("cmake.define.pybind11_DIR", str(pybind11_dir))

@@ -1,8 +1,8 @@
 """Which CUDA architectures a build compiles: the one place that decides it.
 
 CMakeLists.txt runs this file (``python lepton_cuda_archs.py MODE [ARCHS]``: first line the
-architectures, comma-separated, second line why) and the build backend imports it (the CUTLASS headers are a
-build requirement only when sm_90a is built).
+architectures, comma-separated, second line why) and the build backend imports it (the CUTLASS
+headers are a build requirement only when sm_90a is built).
 
 - ``LEPTON_CUDA_ARCHITECTURES`` given: exactly those (CI, wheels, cross builds).
 - ``LEPTON_CUDA=ON``: the wheel's set, ``WHEEL_ARCHS``.

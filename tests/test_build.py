@@ -165,3 +165,40 @@ def test_build_points_cmake_at_the_stable_pybind11(backend):
     assert "build/deps/pybind11-" in path.as_posix()
     with backend._stable_paths({"cmake.define.pybind11_DIR": "/mine"}) as settings:
         assert settings["cmake.define.pybind11_DIR"] == "/mine"  # the user's choice wins
+
+
+def test_a_new_isolated_env_alone_does_not_clear_the_build_dir(backend, tmp_path):
+    import json
+
+    import scikit_build_core
+
+    current = str(Path(scikit_build_core.__file__).resolve().parent)
+
+    def record(name, **changes):
+        info = {
+            "source_dir": str(tmp_path.resolve()),
+            "build_dir": str(tmp_path / "build" / name),
+            "cmake_path": "/usr/bin/cmake",
+            "skbuild_path": "/tmp/pip-build-env-old/site-packages/scikit_build_core",
+            "skbuild_version": scikit_build_core.__version__,
+            "python_executable": sys.executable,
+        } | changes
+        path = tmp_path / "build" / name / ".skbuild-info.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(info))
+        return path
+
+    same = record("cp-same")
+    other_python = record("cp-python", python_executable="/other/python")
+    other_version = record("cp-version", skbuild_version="0.0.1")
+    other_source = record("cp-source", source_dir="/elsewhere")
+    (tmp_path / "build" / "cp-broken").mkdir()
+    (tmp_path / "build" / "cp-broken" / ".skbuild-info.json").write_text("{")
+    kept = backend.keep_build_dirs([Path("build")])
+    assert kept == [Path("build") / "cp-same"]
+    assert json.loads(same.read_text())["skbuild_path"] == current
+    for untouched in (other_python, other_version, other_source):
+        assert json.loads(untouched.read_text())["skbuild_path"].startswith(
+            "/tmp/pip-build-env-old"
+        )
+    assert backend.keep_build_dirs([Path("build")]) == []  # already current
