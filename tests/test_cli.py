@@ -148,3 +148,35 @@ def test_a_subcommand_whose_dependency_is_missing_stays_and_says_what_to_install
 )
 def test_install_hints(module, hint):
     assert hint in _cliutil.install_hint(module)
+
+
+def test_tune_reports_the_winners_energy_in_reported_units(monkeypatch):
+    from argparse import Namespace
+    from types import SimpleNamespace
+
+    from lepton.tune import cli as tune_cli
+
+    monkeypatch.delenv("LEPTON_ENERGY_PRICE", raising=False)
+    args = Namespace(grid_intensity=400.0, price=None, rate=10.0)
+    winner = SimpleNamespace(winner=SimpleNamespace(name="cfg7", joules=0.0036))
+    lines = tune_cli._energy_lines(winner, args)
+    assert lines == [
+        "winner cfg7, per 1M calls (extrapolated): 3600 J, 1 Wh, 0.4 gCO2e at 400 g/kWh",
+        "winner cfg7, per day at 10 calls/s (extrapolated): 3110 J, 0.864 Wh, 0.3456 gCO2e at "
+        "400 g/kWh",
+    ]
+    no_meter = SimpleNamespace(winner=SimpleNamespace(name="cfg7", joules=None))
+    assert tune_cli._energy_lines(no_meter, args) == []
+
+
+def test_tune_json_has_energy_units_only_with_a_meter(tmp_path):
+    done = _lepton(
+        "tune", "int8_gemm", "--m", "8", "--n", "8", "--k", "8", "--objective", "time",
+        "--budget", "1", "--no-save", "--json", env={"LEPTON_CACHE_DIR": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["op"] == "int8_gemm"
+    winner = next(c for c in out["configs"] if c["name"] == out["winner"])
+    # units lines exactly when the winner has joules (a machine with a meter); none without
+    assert (out["energy_units"] == []) == (winner["joules"] is None)

@@ -48,7 +48,8 @@ def test_json_is_one_document_and_files_share_a_stamp(fake_suites, tmp_path, cap
     doc = json.loads(capsys.readouterr().out)  # nothing else on stdout
     suite = doc["suites"]["ok1"]
     assert suite["status"] == "ok"
-    assert suite["cases"][0]["results"]["lepton"]["joules_median"] is None  # no meter here
+    joules = suite["cases"][0]["results"]["lepton"]["joules_median"]
+    assert (joules is None) == (doc["machine"]["meter"] == "none")
     assert Path(suite["chart"]).stem == Path(suite["json"]).stem
     assert Path(suite["chart"]).read_bytes()[:4] == b"\x89PNG"
     assert doc["failed"] == []
