@@ -180,3 +180,16 @@ def test_tune_json_has_energy_units_only_with_a_meter(tmp_path):
     winner = next(c for c in out["configs"] if c["name"] == out["winner"])
     # units lines exactly when the winner has joules (a machine with a meter); none without
     assert (out["energy_units"] == []) == (winner["joules"] is None)
+
+
+def test_import_errors_name_what_to_install_once():
+    plain = ModuleNotFoundError("No module named 'pyarrow'", name="pyarrow")
+    assert _cliutil.import_error_text(plain) == (
+        "No module named 'pyarrow' (pip install 'lepton-kernels[data]')"
+    )
+    said = ImportError("reading x.parquet needs pyarrow (pip install 'lepton-kernels[data]')")
+    said.name = "pyarrow"
+    assert _cliutil.import_error_text(said) == str(said)
+    assert _cliutil.import_error_text(ImportError("cannot import name 'x'")) == (
+        "cannot import name 'x'"
+    )

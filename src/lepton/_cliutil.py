@@ -69,10 +69,14 @@ def failure(prog: str, exc: BaseException) -> int:
     (bad arguments, missing optional dependency); ``LEPTON_DEBUG=1`` re-raises it."""
     if debug():
         raise exc
-    if isinstance(exc, ImportError):
-        name = getattr(exc, "name", None)
-        return error(prog, f"{exc} ({install_hint(name)})" if name else exc)
-    return error(prog, exc)
+    return error(prog, import_error_text(exc) if isinstance(exc, ImportError) else exc)
+
+
+def import_error_text(exc: ImportError) -> str:
+    """The error, with what to install unless it says so already."""
+    hint = install_hint(exc.name)
+    text = str(exc)
+    return text if not exc.name or hint in text else f"{text} ({hint})"
 
 
 class Parser(argparse.ArgumentParser):

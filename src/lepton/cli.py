@@ -57,8 +57,7 @@ def _info_run(args: argparse.Namespace) -> int:
 
 def _unavailable(name: str, exc: ImportError) -> Command:
     """A stand-in that keeps ``name`` in --help and says what to install when run."""
-    hint = _cliutil.install_hint(exc.name)
-    reason = f"unavailable: {exc}; {hint}"
+    reason = f"unavailable: {_cliutil.import_error_text(exc)}"
 
     def add_args(parser: argparse.ArgumentParser) -> None:
         # whatever follows is the missing command's business: take it all, then say what to do

@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 outcomes[name] = _run_suite(name, args, measure, machine, progress)
             except ImportError as exc:
-                why = f"{exc} ({_cliutil.install_hint(exc.name)})"
+                why = _cliutil.import_error_text(exc)
                 outcomes[name] = {"status": "unavailable", "error": why}
                 print(f"{PROG}: suite {name} not available: {why}", file=sys.stderr)
                 if args.suites:  # asked for by name: not running it is a failure
