@@ -111,8 +111,9 @@ def add_json(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_units(parser: argparse.ArgumentParser) -> None:
-    """``--grid-intensity``, ``--price`` and ``--rate``: joules also as gCO2e, cost, per day."""
+def add_units(parser: argparse.ArgumentParser, *, rate: bool = True) -> None:
+    """``--grid-intensity``, ``--price`` and (with ``rate``, for reports of per-call costs)
+    ``--rate``: joules also as gCO2e, cost, per day."""
     group = parser.add_argument_group(
         "energy units (shown only where a meter gave joules)",
     )
@@ -128,6 +129,8 @@ def add_units(parser: argparse.ArgumentParser) -> None:
         metavar="P",
         help=f"energy price per kWh: also show the cost (env {ENERGY_PRICE_ENV})",
     )
+    if not rate:
+        return
     group.add_argument(
         "--rate",
         type=nonnegative,

@@ -40,7 +40,7 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", default=None, help="write a PNG bar chart of joules per step")
     _cliutil.add_json(parser)
-    _cliutil.add_units(parser)
+    _cliutil.add_units(parser, rate=False)  # one run, not a per-call cost: nothing to extrapolate
 
 
 def _check(args: argparse.Namespace) -> None:
