@@ -9,6 +9,10 @@ from typing import Any
 from lepton import _core
 
 
+def version() -> str:
+    return str(_core.__version__)
+
+
 def _gpus() -> list[dict[str, Any]]:
     if not getattr(_core, "cuda_compiled", False):
         return []
@@ -26,7 +30,7 @@ def _meters() -> list[dict[str, Any]]:
 
 def collect() -> dict[str, Any]:
     return {
-        "version": _core.__version__,
+        "version": version(),
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpu_isa_detected": _core.detected_isa(),

@@ -1,8 +1,13 @@
-"""The `lepton` command line: info, and the subcommands that the other areas register."""
+"""The `lepton` command line: info, and the subcommands that the other areas register.
+
+Conventions for every subcommand are in lepton/_cliutil.py: ``--json``, one-line errors, exit
+status 0 / 1 (the work failed) / 2 (could not start as asked).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -10,14 +15,22 @@ from collections.abc import Callable, Sequence
 from rich.console import Console
 from rich.table import Table
 
-from lepton import _info
+from lepton import _cliutil, _info
 
-# name -> (help, function adding arguments to the subparser, function running it)
+# (help, function adding arguments to the subparser, function running it)
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+
+# Subcommands other areas define: name -> module with COMMAND = (name, Command). A module that
+# cannot be imported still gets its name in --help, saying what to install.
+_MODULES = {
+    "tune": "lepton.tune.cli",
+    "bench": "lepton.bench.cli",
+    "pipeline": "lepton.pipeline.cli",
+}
 
 
 def _info_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    _cliutil.add_json(parser)
 
 
 def _info_run(args: argparse.Namespace) -> int:
@@ -42,28 +55,63 @@ def _info_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unavailable(name: str, exc: ImportError) -> Command:
+    """A stand-in that keeps ``name`` in --help and says what to install when run."""
+    reason = f"unavailable: {_cliutil.import_error_text(exc)}"
+
+    def add_args(parser: argparse.ArgumentParser) -> None:
+        # whatever follows is the missing command's business: take it all, then say what to do
+        parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        parser.set_defaults(unavailable=True)
+
+    def run(args: argparse.Namespace) -> int:
+        return _cliutil.error(f"lepton {name}", reason)
+
+    return (f"({reason})", add_args, run)
+
+
 def _commands() -> dict[str, Command]:
     commands: dict[str, Command] = {
         "info": ("print version, CPU ISA, threads, CUDA and meters", _info_args, _info_run),
     }
-    for module_name in ("lepton.tune.cli", "lepton.bench.cli", "lepton.pipeline.cli"):
+    for name, module_name in _MODULES.items():
         try:
-            module = __import__(module_name, fromlist=["COMMAND"])
-        except ImportError:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            if _cliutil.debug():
+                raise
+            commands[name] = _unavailable(name, exc)
             continue
-        name, command = module.COMMAND
-        commands[name] = command
+        commands[name] = module.COMMAND[1]
     return commands
+
+
+def _version() -> str:
+    return f"lepton {_info.version()} (distribution {_cliutil.DISTRIBUTION})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     commands = _commands()
-    parser = argparse.ArgumentParser(prog="lepton", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _cliutil.Parser(
+        prog="lepton",
+        description="Joule-aware int8 GEMM, preprocessing and PCA kernels: `lepton COMMAND -h`.",
+        epilog=_cliutil.EXIT_STATUS,
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_args, _) in commands.items():
-        add_args(sub.add_parser(name, help=help_text))
-    args = parser.parse_args(argv)
-    return commands[args.command][2](args)
+        add_args(sub.add_parser(name, help=help_text, description=help_text))
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "unavailable", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return commands[args.command][2](args)
+    except (ValueError, TypeError, ImportError) as exc:
+        # bad input that got past the parser: the subcommand's own validation speaks
+        return _cliutil.failure(f"lepton {args.command}", exc)
+    except KeyboardInterrupt:
+        print(f"lepton {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ in a fresh random order, each for a window of at least ``min_window_s`` (repeati
 that machine noise and heat drift land on every implementation alike. Between windows the runner
 pauses ``settle_s`` (untimed): thread pools busy-wait after a call (OpenBLAS spins ~0.1 s), and on a
 small machine those spinning threads would otherwise steal the cores of whoever runs next.
+
+A window function returns (seconds, joules or None without a meter, short): ``short`` says the
+window was shorter than the meter's minimum, so its joules are rough — the report marks them.
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ from typing import Any
 
 from lepton.bench.case import Case, Impl
 
-EnergyWindow = Callable[[Callable[[], None], str], tuple[float, float | None]]
+Reading = tuple[float, float | None, bool]  # seconds, joules, shorter than the meter's minimum
+EnergyWindow = Callable[[Callable[[], None], str], Reading]
 
 
-def _timed_window(fn: Callable[[], None], device: str) -> tuple[float, float | None]:
+def _timed_window(fn: Callable[[], None], device: str) -> Reading:
     """Wall seconds of ``fn`` and ``None`` joules: the no-meter window."""
     start = time.perf_counter()
     fn()
-    return time.perf_counter() - start, None
+    return time.perf_counter() - start, None, False
 
 
 def energy_window() -> tuple[EnergyWindow, str]:
@@ -36,10 +40,11 @@ def energy_window() -> tuple[EnergyWindow, str]:
     except ImportError:
         return _timed_window, "none"
 
-    def window(fn: Callable[[], None], device: str) -> tuple[float, float | None]:
+    def window(fn: Callable[[], None], device: str) -> Reading:
         with measure(device=device) as m:
             fn()
-        return m.result.seconds, m.result.joules
+        r = m.result
+        return r.seconds, r.joules, r.joules is not None and r.short_window
 
     with measure(device="cpu") as probe:
         pass
@@ -70,30 +75,31 @@ def _repeat(impl: Impl, calls: int) -> Callable[[], None]:
     return body
 
 
-def _summary(case: Case, seconds: list[float], joules: list[float]) -> dict[str, Any]:
+def _summary(case: Case, seconds: list[float], joules: list[float], short: int) -> dict[str, Any]:
     median = statistics.median(seconds)
+    # None: no meter. 0.0 is a reading (the counter did not move), not "no meter".
+    energy = statistics.median(joules) if joules else None
     row: dict[str, Any] = {
         "seconds_median": median,
         "seconds_min": min(seconds),
         "seconds_max": max(seconds),
         "spread": (max(seconds) - min(seconds)) / median if median > 0 else 0.0,
         "samples": len(seconds),
-        "joules_median": statistics.median(joules) if joules else None,
+        "joules_median": energy,
+        "short_windows": short,
     }
     if case.work_ops:
         row["gops"] = case.work_ops / median / 1e9
-        if row["joules_median"]:
-            row["gops_per_joule"] = case.work_ops / row["joules_median"] / 1e9
+        if energy is not None and energy > 0:
+            row["gops_per_joule"] = case.work_ops / energy / 1e9
     if case.work_bytes:
         row["gb_per_s"] = case.work_bytes / median / 1e9
-    if row["joules_median"]:
-        row["avg_watts"] = row["joules_median"] / median
+    if energy is not None:
+        row["avg_watts"] = energy / median
     if case.rows:
         per_million = 1e6 / case.rows
         row["seconds_per_1m_rows"] = median * per_million
-        row["joules_per_1m_rows"] = (
-            row["joules_median"] * per_million if row["joules_median"] else None
-        )
+        row["joules_per_1m_rows"] = None if energy is None else energy * per_million
     return row
 
 
@@ -116,6 +122,7 @@ def run_case(
         calls[impl.name] = _calls_per_window(impl, min_window_s)
     seconds: dict[str, list[float]] = {impl.name: [] for impl in case.impls}
     joules: dict[str, list[float]] = {impl.name: [] for impl in case.impls}
+    short = dict.fromkeys(calls, 0)
     for r in range(rounds):
         order = list(case.impls)
         rng.shuffle(order)
@@ -124,13 +131,14 @@ def run_case(
                 progress(f"{case.name}: round {r + 1}/{rounds} {impl.name}")
             n = calls[impl.name]
             time.sleep(settle_s)
-            secs, joule = window(_repeat(impl, n), case.device)
+            secs, joule, was_short = window(_repeat(impl, n), case.device)
             seconds[impl.name].append(secs / n)
             if joule is not None:
                 joules[impl.name].append(joule / n)
+                short[impl.name] += int(was_short)
     results = {
         impl.name: {"is_lepton": impl.is_lepton, "calls_per_window": calls[impl.name]}
-        | _summary(case, seconds[impl.name], joules[impl.name])
+        | _summary(case, seconds[impl.name], joules[impl.name], short[impl.name])
         for impl in case.impls
     }
     return {
@@ -158,8 +166,7 @@ def ratios(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | No
                 continue
             speedup = row["seconds_median"] / results[mine]["seconds_median"]
             mj, pj = results[mine]["joules_median"], row["joules_median"]
-            out[f"{mine} vs {peer}"] = {
-                "speedup": speedup,
-                "energy_ratio": (pj / mj) if (mj and pj) else None,
-            }
+            both = mj is not None and pj is not None and mj > 0  # two readings, a divisor
+            energy_ratio = pj / mj if both else None
+            out[f"{mine} vs {peer}"] = {"speedup": speedup, "energy_ratio": energy_ratio}
     return out

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lepton.energy.units import EnergyUnits, Footprint
+
 
 class MeasurementWarning(UserWarning):
     """A reading that should not be trusted as it stands (e.g. counter and samples disagree)."""
@@ -115,6 +117,29 @@ class Measurement:
         if self.truncated:
             found.append("a deadline cut the window short")
         return found
+
+    # Units people report (energy/units.py); the rates come from the arguments or from
+    # LEPTON_GRID_INTENSITY / LEPTON_ENERGY_PRICE. None without a meter reading.
+    def footprint(
+        self, grid_intensity: float | None = None, price: float | None = None
+    ) -> Footprint | None:
+        """``joules`` as J, Wh, gCO2e (with a grid intensity) and cost (with a price)."""
+        return EnergyUnits.resolve(grid_intensity, price).footprint(self.joules)
+
+    @property
+    def wh(self) -> float | None:
+        found = self.footprint()
+        return None if found is None else found.wh
+
+    @property
+    def co2e_g(self) -> float | None:
+        found = self.footprint()
+        return None if found is None else found.co2e_g
+
+    @property
+    def cost(self) -> float | None:
+        found = self.footprint()
+        return None if found is None else found.cost
 
     def to_dict(self, *, with_samples: bool = False) -> dict[str, Any]:
         out = dataclasses.asdict(self)

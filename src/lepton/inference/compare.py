@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lepton.energy.units import report_lines
 from lepton.inference.arrays import to_backend, to_host
 from lepton.inference.measuring import CallCost, measure_calls
 
@@ -70,6 +71,10 @@ class Comparison:
         lines.append(
             f"  speed-up (float s / int8 s): {self.speedup:.2f}x; joules (float / int8): {energy}"
         )
+        # Wh / gCO2e / cost per 1M predictions (energy/units.py); no lines without a meter
+        costs = {"int8": self.int8_cost.joules, "float": self.float_cost.joules}
+        per_row = report_lines(costs, what="predictions", calls_per_call=self.rows)
+        lines += [f"  {line}" for line in per_row]
         return "\n".join(lines)
 
 

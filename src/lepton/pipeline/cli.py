@@ -7,14 +7,26 @@ import json
 import sys
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 
-from lepton.pipeline.data import SOURCES
+from lepton import _cliutil
+from lepton.pipeline.data import FILE_SUFFIXES, SOURCES
 from lepton.pipeline.search import SELECTIONS
+
+PROG = "lepton pipeline"
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", choices=SOURCES, default="breast_cancer", help="data set")
+    parser.add_argument(
+        "--data",
+        default="breast_cancer",
+        metavar="NAME|FILE",
+        help=(
+            f"{', '.join(SOURCES)}, or your own {' / '.join(FILE_SUFFIXES)} file (numeric "
+            "feature columns; needs pandas, and pyarrow for Parquet) with --target"
+        ),
+    )
+    parser.add_argument("--target", metavar="COLUMN", help="label column of a --data file")
     parser.add_argument("--rows", type=int, default=None, help="rows (synthetic; subsample else)")
     parser.add_argument("--cols", type=int, default=None, help="columns (synthetic only)")
     parser.add_argument("--classes", type=int, default=2, help="classes (synthetic only)")
@@ -26,15 +38,25 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--select", choices=SELECTIONS, default="accuracy", help="search rule")
     parser.add_argument("--min-accuracy", type=float, default=0.0, help="for per-joule selection")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     parser.add_argument("--plot", default=None, help="write a PNG bar chart of joules per step")
+    _cliutil.add_json(parser)
+    _cliutil.add_units(parser, rate=False)  # one run, not a per-call cost: nothing to extrapolate
+
+
+def _check(args: argparse.Namespace) -> None:
+    builtin = args.data in SOURCES
+    if builtin and args.target is not None:
+        msg = f"--target: applies to a --data file; {args.data} has its own labels"
+        raise ValueError(msg)
+    if not builtin and args.target is None:
+        msg = f"--target: name the label column of {args.data} (--target COLUMN)"
+        raise ValueError(msg)
 
 
 def run(args: argparse.Namespace) -> int:
     from lepton.pipeline import report
     from lepton.pipeline.run import run as run_pipeline
 
-    err = Console(stderr=True)
     columns = (
         TextColumn("{task.description:<14}"),
         BarColumn(),
@@ -42,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
         TimeElapsedColumn(),
     )
     try:
-        with Progress(*columns, console=err, transient=True) as bar:
+        _check(args)
+        units = _cliutil.units(args)
+        with _cliutil.progress_bar(*columns) as bar:
             task = bar.add_task("pipeline", total=None)
 
             def progress(what: str, done: int, total: int) -> None:
@@ -50,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
             result = run_pipeline(
                 args.data,
+                args.target,
                 rows=args.rows,
                 cols=args.cols,
                 n_classes=args.classes,
@@ -65,16 +90,20 @@ def run(args: argparse.Namespace) -> int:
             )
         plot = None if args.plot is None else report.plot_steps(result, args.plot)
     except (TypeError, ValueError, ImportError) as exc:
-        err.print(f"lepton pipeline: error: {exc}", markup=False)
-        return 2
+        return _cliutil.failure(PROG, exc)
+    energy = report.energy_lines(result, units)
     if args.json:
         out = result.to_dict()
         out["plot"] = None if plot is None else str(plot)
+        total = units.footprint(result.total_joules, "pipeline total")
+        out["energy_units"] = None if total is None else total.to_dict()
         json.dump(out, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     console = Console()
     console.print(report.steps_table(result))
+    for line in energy:
+        console.print(line, markup=False)
     console.print(report.metrics_table(result))
     table = report.search_table(result)
     if table is not None:

@@ -1,13 +1,18 @@
-"""Loading: arrays, a pandas DataFrame, a data set scikit-learn ships, or generated data.
+"""Loading: arrays, a pandas DataFrame, a CSV or Parquet file, a data set scikit-learn ships,
+or generated data.
 
 Nothing is downloaded: ``breast_cancer`` and ``digits`` are files inside scikit-learn, and
 ``synthetic`` is ``make_classification`` at any size, with a few missing values and outliers
-added so that the cleaning step has work to do.
+added so that the cleaning step has work to do. Files are read with pandas (and pyarrow for
+Parquet), the optional ``[data]`` extra; feature columns must be numeric (empty cells become
+NaN, which the clean step imputes), the label column may hold anything.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +21,8 @@ from lepton import _validate
 
 BUNDLED = ("breast_cancer", "digits")
 SOURCES = (*BUNDLED, "synthetic")
+FILE_SUFFIXES = (".csv", ".parquet", ".pq")
+_DATA_EXTRA = "pip install 'lepton-kernels[data]'"
 
 
 @dataclass(frozen=True)
@@ -54,12 +61,18 @@ def load(
 
     ``source``: ``"breast_cancer"`` / ``"digits"`` (``rows`` subsamples them), ``"synthetic"``
     (``rows`` × ``cols``, ``n_classes``, with a ``missing`` fraction of NaN and an ``outliers``
-    fraction of values blown up 20σ), a 2-D numpy array with labels ``y``, or a pandas DataFrame
-    with ``y`` a column name or a label array.
+    fraction of values blown up 20σ), a 2-D numpy array with labels ``y``, a pandas DataFrame
+    with ``y`` a column name or a label array, or the path of a ``.csv`` / ``.parquet`` file
+    with ``y`` the name of its label column.
     """
     seed = _count(seed, "seed", minimum=0)
+    if _is_file(source):
+        return _from_file(Path(source), y)
     if isinstance(source, str):
-        _validate.choice(source, "source", SOURCES)
+        if source not in SOURCES:
+            names = ", ".join(SOURCES)
+            msg = f"source: expected one of {names} or a .csv / .parquet file, got {source!r}"
+            raise ValueError(msg)
         if source == "synthetic":
             if y is not None:
                 msg = (
@@ -74,6 +87,44 @@ def load(
     if type(source).__module__.split(".")[0] == "pandas":
         return _from_dataframe(source, y)
     return _from_arrays(source, y, "array")
+
+
+def _is_file(source: Any) -> bool:
+    if isinstance(source, os.PathLike):
+        return True
+    return (
+        isinstance(source, str)
+        and source not in SOURCES
+        and (source.lower().endswith(FILE_SUFFIXES) or os.sep in source)
+    )
+
+
+def _from_file(path: Path, y: Any) -> Dataset:
+    suffix = path.suffix.lower()
+    if suffix not in FILE_SUFFIXES:
+        msg = f"source: expected a {' / '.join(FILE_SUFFIXES)} file, got {str(path)!r}"
+        raise ValueError(msg)
+    if not path.is_file():
+        msg = f"source: no such file {str(path)!r}"
+        raise ValueError(msg)
+    if not isinstance(y, str):
+        msg = f"y: name the label column of {path.name} (CLI: --target COLUMN), got {y!r}"
+        raise ValueError(msg)
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        msg = f"source: reading {path.name} needs pandas ({_DATA_EXTRA})"
+        raise ImportError(msg, name="pandas") from exc
+    if suffix == ".csv":
+        frame = pd.read_csv(path)
+    else:
+        try:
+            frame = pd.read_parquet(path)
+        except ImportError as exc:  # pandas names the engines it tried
+            msg = f"source: reading {path.name} needs pyarrow ({_DATA_EXTRA})"
+            raise ImportError(msg, name="pyarrow") from exc
+    data = _from_dataframe(frame, y)
+    return Dataset(data.X, data.y, path.name, data.classes, data.feature_names)
 
 
 def _count(value: Any, name: str, minimum: int) -> int:
@@ -153,9 +204,12 @@ def _from_dataframe(frame: Any, y: Any) -> Dataset:
         labels, frame = frame[y].to_numpy(), frame.drop(columns=[y])
     else:
         labels = y
-    non_numeric = [c for c, kind in frame.dtypes.items() if kind.kind not in "biuf"]
+    non_numeric = [str(c) for c, kind in frame.dtypes.items() if kind.kind not in "biuf"]
     if non_numeric:
-        msg = f"source: DataFrame columns must be numeric; these are not: {non_numeric}"
+        msg = (
+            f"source: feature columns must be numeric; these are not: {non_numeric} "
+            "(drop or encode them first)"
+        )
         raise TypeError(msg)
     X = frame.to_numpy(dtype=np.float32, na_value=np.nan)
     data = _from_arrays(X, labels, "DataFrame")
@@ -174,6 +228,10 @@ def _from_arrays(X: Any, y: Any, name: str) -> Dataset:
     if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
         msg = f"y: expected {X.shape[0]} labels (one per row), got shape {labels.shape}"
         raise ValueError(msg)
+    missing = _missing_labels(labels)
+    if missing:
+        msg = f"y: {missing} rows have no label (NaN or None); drop them first"
+        raise ValueError(msg)
     classes, index = np.unique(labels, return_inverse=True)
     if classes.size < 2:
         msg = f"y: expected at least two classes, got {classes.size}"
@@ -181,3 +239,11 @@ def _from_arrays(X: Any, y: Any, name: str) -> Dataset:
     X = np.ascontiguousarray(X, dtype=np.float32)
     names = tuple(f"x{i}" for i in range(X.shape[1]))
     return Dataset(X, index.astype(np.int64), name, classes, names)
+
+
+def _missing_labels(labels: np.ndarray) -> int:
+    if labels.dtype.kind == "f":
+        return int(np.isnan(labels).sum())
+    if labels.dtype.kind == "O":
+        return sum(1 for v in labels if v is None or (isinstance(v, float) and v != v))
+    return 0

@@ -6,11 +6,30 @@ from pathlib import Path
 
 from rich.table import Table
 
+from lepton.energy.units import EnergyUnits
 from lepton.pipeline.result import PipelineResult
 
+SHORT_MARK = "*"  # next to joules measured over less than the meter's minimum window
 
-def _joules(value: float | None) -> str:
-    return "no meter" if value is None else f"{value:.3f}"
+
+def _joules(value: float | None, short: bool = False) -> str:
+    if value is None:
+        return "no meter"
+    return f"{value:.3f}{SHORT_MARK if short else ''}"
+
+
+def _short_caption(result: PipelineResult) -> str:
+    return (
+        f"{SHORT_MARK} measured over less than the {result.meter} meter's "
+        f"{result.meter_min_window_s:g} s minimum window: rough joules"
+    )
+
+
+def energy_lines(result: PipelineResult, units: EnergyUnits | None = None) -> list[str]:
+    """The run's total energy in Wh, gCO2e and cost (as the units allow); none without joules."""
+    units = EnergyUnits.resolve() if units is None else units
+    total = units.footprint(result.total_joules, "pipeline total")
+    return [] if total is None else [str(total)]
 
 
 def steps_table(result: PipelineResult) -> Table:
@@ -26,9 +45,12 @@ def steps_table(result: PipelineResult) -> Table:
         table.add_column(column, justify="left" if column in ("step", "detail") else "right")
     for s in result.steps:
         share = f"{result.share(s):.1%}"
-        table.add_row(s.name, f"{s.seconds:.4f}", _joules(s.joules), share, s.detail)
+        joules = _joules(s.joules, s.short_windows > 0)
+        table.add_row(s.name, f"{s.seconds:.4f}", joules, share, s.detail)
     table.add_section()
     table.add_row("total", f"{result.total_seconds:.4f}", _joules(result.total_joules), "100%", "")
+    if any(s.short_windows and s.joules is not None for s in result.steps):
+        table.caption = _short_caption(result)
     return table
 
 
@@ -66,12 +88,15 @@ def search_table(result: PipelineResult) -> Table | None:
             str(c.n_components),
             f"{c.accuracy:.4f}",
             f"{c.seconds:.4f}",
-            _joules(c.joules),
+            _joules(c.joules, c.short_window),
             str(c.epochs),
             "✓" if i == found.best else "",
         )
-    if found.note:
-        table.caption = found.note
+    notes = [found.note] if found.note else []
+    if any(c.short_window and c.joules is not None for c in found.candidates):
+        notes.append(_short_caption(result))
+    if notes:
+        table.caption = "; ".join(notes)
     return table
 
 

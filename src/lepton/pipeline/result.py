@@ -14,6 +14,7 @@ class StepRecord:
     seconds: float
     joules: float | None  # None: no meter
     detail: str = ""  # what the step did, for the table
+    short_windows: int = 0  # windows shorter than the meter's minimum: these joules are rough
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class PipelineResult:
     metrics: dict[str, float]  # the trained model on the test split
     params: dict[str, Any]  # learning_rate, l2, n_components used by the train step
     search: SearchResult | None
+    meter_min_window_s: float = 0.0  # shortest window the meter reads energy well over
 
     @property
     def has_energy(self) -> bool:
@@ -61,6 +63,7 @@ class PipelineResult:
             "n_classes": self.n_classes,
             "device": self.device,
             "meter": self.meter,
+            "meter_min_window_s": self.meter_min_window_s,
             "share_basis": self.share_basis,
             "steps": [{**asdict(s), "share": self.share(s)} for s in self.steps],
             "total_seconds": self.total_seconds,

@@ -101,7 +101,7 @@ def run(
         with monitor.region(name):
             yield
         total = monitor.totals[name]
-        records.append(StepRecord(name, total.seconds, total.joules, detail()))
+        records.append(StepRecord(name, total.seconds, total.joules, detail(), total.short_windows))
         ticker.tick(name, 1)
 
     with step("load", lambda: f"{dataset.rows} × {dataset.cols}, {dataset.n_classes} classes"):
@@ -152,6 +152,7 @@ def run(
         metrics=metrics,
         params={"learning_rate": learning_rate, "l2": l2, "n_components": k},
         search=found,
+        meter_min_window_s=monitor.meter.min_window_s if monitor.meter.has_energy else 0.0,
     )
 
 
@@ -247,7 +248,11 @@ def _search(
             predicted = to_host(model.predict(reduced["val"][0]))
             accuracy = float(np.mean(predicted == reduced["val"][1]))
         m = reading.result
-        results.append(Candidate(lr, l2, int(k), accuracy, m.seconds, m.joules, model.n_epochs_))
+        results.append(
+            Candidate(
+                lr, l2, int(k), accuracy, m.seconds, m.joules, model.n_epochs_, m.short_window
+            )
+        )
         fitted.append((pca, model))
         ticker.tick("search", 1)
     best, used, note = select(results, selection, min_accuracy)

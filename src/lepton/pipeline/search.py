@@ -26,6 +26,7 @@ class Candidate:
     seconds: float  # reduce + train + score of this candidate
     joules: float | None  # None: no meter
     epochs: int = 0
+    short_window: bool = False  # measured over less than the meter's minimum window
 
     @property
     def accuracy_per_joule(self) -> float | None:
@@ -97,11 +98,17 @@ def select(
         raise ValueError(msg)
     notes = []
     used = selection
-    if used == "accuracy_per_joule" and any(c.accuracy_per_joule is None for c in candidates):
+    if used == "accuracy_per_joule" and any(c.joules is None for c in candidates):
         used = "accuracy_per_second"
         notes.append(
             "no energy meter: accuracy_per_joule needs joules, so candidates were ranked by "
             "accuracy per second instead"
+        )
+    elif used == "accuracy_per_joule" and any(c.joules <= 0 for c in candidates):  # type: ignore[operator]
+        used = "accuracy_per_second"
+        notes.append(
+            "the meter read 0 J for a candidate (its window was shorter than the counter's "
+            "resolution), so candidates were ranked by accuracy per second instead"
         )
     pool = range(len(candidates))
     if used != "accuracy":

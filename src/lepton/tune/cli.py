@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from lepton import _cliutil
 from lepton.tune import registry
 from lepton.tune.objectives import OBJECTIVES
 
@@ -44,8 +45,9 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed for order and inputs")
     parser.add_argument("--plot", metavar="PNG", help="write the time-vs-joules scatter here")
     parser.add_argument("--no-save", action="store_true", help="do not store the winner")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--op", help="with 'clear': only this op's entries")
+    _cliutil.add_json(parser)
+    _cliutil.add_units(parser)
 
 
 @contextmanager
@@ -63,6 +65,7 @@ def _progress_bar(console: Console) -> Iterator[Any]:
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # no bar in logs and pipes
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -74,25 +77,58 @@ def _progress_bar(console: Console) -> Iterator[Any]:
         yield update
 
 
+def _cache(args: argparse.Namespace, out: Console) -> int:
+    import lepton.tune as tune_api
+
+    if args.target == "show":
+        if args.json:
+            cache = tune_api.TuningCache()
+            print(json.dumps({"path": str(cache.path), "entries": cache.entries()}, indent=2))
+        else:
+            tune_api.show(console=out)
+        return 0
+    if args.op is not None:
+        registry.get(args.op)  # an unknown op is an error, not "removed 0 entries"
+    removed = tune_api.clear(args.op)
+    if args.json:
+        print(json.dumps({"removed": removed, "op": args.op}))
+    else:
+        out.print(f"removed {removed} tuning cache entr{'y' if removed == 1 else 'ies'}")
+    return 0
+
+
+def _energy_lines(result: Any, args: argparse.Namespace) -> list[str]:
+    """The winner's joules per call in reported units, extrapolated per 1M calls (and per day
+    with --rate); nothing without a meter."""
+    from lepton.energy.units import report_lines
+
+    return report_lines(
+        {f"winner {result.winner.name}": result.winner.joules},
+        what="calls",
+        rate_per_s=_cliutil.rate(args),
+        units=_cliutil.units(args),
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     import lepton.tune as tune_api
 
+    prog = "lepton tune"
     out = Console()
     err = Console(stderr=True)
-    if args.target == "show":
-        tune_api.show(console=out)
-        return 0
-    if args.target == "clear":
-        removed = tune_api.clear(args.op)
-        out.print(f"removed {removed} tuning cache entr{'y' if removed == 1 else 'ies'}")
-        return 0
-    entry = registry.get(args.target)
-    missing = [d for d in entry.dims if getattr(args, d) is None]
-    if missing:
-        err.print(f"lepton tune {args.target}: needs {' '.join('--' + d for d in missing)}")
-        return 2
-    problem = {d: getattr(args, d) for d in entry.dims}
+    if args.op is not None and args.target != "clear":
+        return _cliutil.error(prog, f"--op applies to 'clear' only, not {args.target!r}")
     try:
+        if args.target in _ACTIONS:
+            return _cache(args, out)
+        entry = registry.get(args.target)
+        missing = [d for d in entry.dims if getattr(args, d) is None]
+        if missing:
+            return _cliutil.error(
+                prog, f"{args.target} needs {' '.join('--' + d for d in missing)}"
+            )
+        problem = {d: getattr(args, d) for d in entry.dims}
+        _cliutil.units(args)  # a bad LEPTON_GRID_INTENSITY/LEPTON_ENERGY_PRICE fails first
         if args.plot:
             from lepton.tune.report import require_pyplot
 
@@ -111,14 +147,18 @@ def run(args: argparse.Namespace) -> int:
                 progress=progress,
             )
     except (ValueError, TypeError, ImportError) as exc:
-        err.print(f"lepton tune: {exc}")
-        return 2
+        return _cliutil.failure(prog, exc)
+    lines = _energy_lines(result, args)
     if args.json:
-        print(json.dumps(result.to_dict(with_trials=False), indent=2))
+        out_dict = result.to_dict(with_trials=False)
+        out_dict["energy_units"] = lines
+        print(json.dumps(out_dict, indent=2))
     else:
         out.print(result.table())
+        for line in lines:
+            out.print(line, markup=False)
         if result.cache_key:
-            out.print(f"stored for config=None under {result.cache_key}")
+            out.print(f"stored for config=None under {result.cache_key}", markup=False)
     if args.plot:
         from lepton.tune.report import plot_pareto
 
