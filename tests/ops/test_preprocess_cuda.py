@@ -14,8 +14,10 @@ import pytest
 from _cuda_libs import LIBRARIES, library, poison_allocator, synchronize, to_device, to_host
 
 from lepton import _core, ops
+from lepton import _cuda_arrays as ca
 from lepton.ops import EmptyColumnWarning
 from lepton.ops.preprocess import apply_plan, make_plan
+from lepton.ops.preprocess_layout import output_order
 
 pytestmark = pytest.mark.gpu
 
@@ -120,8 +122,35 @@ def test_apply_is_bit_identical_to_the_cpu(lib, dtype, order, out_dtype, options
         assert host.dtype == np.float16  # the input's dtype; compare to the float32 path cast
         want = want.astype(np.float16)
     np.testing.assert_array_equal(host, want)
-    if order == "F" and n > 1 and d > 1:
-        assert host.flags.f_contiguous
+    # the device array's own layout (a host copy need not keep it: cupy's get() is C order)
+    assert _device_order(got) == _device_order(dev) == order or min(n, d) == 1
+
+
+def _device_order(a) -> str:
+    meta = ca.describe(a, "a")
+    return output_order(meta.shape, meta.strides, meta.itemsize)
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_strided_views_give_the_cpu_ops_order(lib):
+    """Views of C- and F-ordered device arrays: same values and same output order as the CPU op
+    on the same numpy views (lepton.ops.preprocess_layout)."""
+    x = make_x(301, 40, "float32", seed=2)
+    stats = ops.column_stats(x)
+    dev_c = on_device(x, lib)
+    dev_f = on_device(x, lib, "F")
+    host_f = np.asfortranarray(x)
+    cases = [(dev_c[3:200], x[3:200]), (dev_c[::2], x[::2]), (dev_f[3:200], host_f[3:200]),
+             (dev_f[:, 5:31], host_f[:, 5:31]), (dev_f[:, ::3], host_f[:, ::3]),
+             (dev_c[:, ::3], x[:, ::3])]  # fmt: skip
+    for dev, host in cases:
+        s = ops.column_stats(np.ascontiguousarray(host)) if host.shape[1] != 40 else stats
+        want = _quiet(ops.preprocess, host, s, clip_sigma=3.0)
+        got = _quiet(ops.preprocess, dev, s, clip_sigma=3.0)
+        np.testing.assert_array_equal(to_host(got), want)
+        order = output_order(host.shape, host.strides, host.itemsize)
+        assert _device_order(got) == order
+        assert want.flags.f_contiguous if order == "F" else want.flags.c_contiguous
 
 
 @pytest.mark.parametrize("lib", LIBRARIES)

@@ -205,6 +205,53 @@ def test_matrix_layout(shape, strides, expected):
     assert pc.matrix_layout(d) == expected
 
 
+def _views() -> dict[str, np.ndarray]:
+    """Every layout family of the rule in lepton.ops.preprocess_layout, as numpy views."""
+    rng = np.random.default_rng(3)
+    c = rng.standard_normal((40, 9)).astype(np.float32)
+    c[rng.random(c.shape) < 0.1] = np.nan
+    f = np.asfortranarray(c)
+    return {
+        "C": c, "F": f, "C rows 3:30": c[3:30], "C every 2nd row": c[::2],
+        "C columns :5": c[:, :5], "F rows 3:30": f[3:30], "F columns 1:7": f[:, 1:7],
+        "F every 2nd column": f[:, ::2], "C every 2nd column": c[:, ::2],
+        "F every 2nd row": f[::2], "reversed rows": c[::-1], "one column of C": c[:, 4:5],
+        "one row of F": f[7:8], "transposed C": c[:9].T,
+    }  # fmt: skip
+
+
+def test_output_order_is_one_rule_for_both_devices():
+    """The CPU op's output order, the CUDA op's decision (from the same metadata) and
+    preprocess_layout.output_order agree on every layout family, and the CPU values do not
+    depend on the copy the op makes."""
+    from lepton.ops.preprocess_layout import output_order
+
+    stats = ops.column_stats(_views()["C"])
+    want_f = {"F", "F rows 3:30", "F columns 1:7", "F every 2nd column", "one row of F",
+              "transposed C"}  # fmt: skip
+    for name, view in _views().items():
+        s = stats if view.shape[1] == 9 else ops.column_stats(np.ascontiguousarray(view))
+        order = output_order(view.shape, view.strides, view.itemsize)
+        assert order == ("F" if name in want_f else "C"), name
+        out = _quiet_preprocess(view, s)
+        assert out.flags.f_contiguous if order == "F" else out.flags.c_contiguous, name
+        np.testing.assert_array_equal(out, _quiet_preprocess(np.ascontiguousarray(view), s))
+        fake = FakeCuda(view.shape, "<f4", strides=view.strides)
+        layout = pc.matrix_layout(pc.ca.describe(fake, "x"))
+        if layout is not None:  # read in place: the output is allocated in out_order
+            assert pc.out_order(pc.Matrix(fake)) == order, name
+        else:  # copied to C order by the input's library first
+            assert order == "C", name
+
+
+def _quiet_preprocess(x, stats):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ops.EmptyColumnWarning)
+        return ops.preprocess(x, stats, clip_sigma=2.0)
+
+
 # --- errors before any launch -------------------------------------------------------------------
 
 
