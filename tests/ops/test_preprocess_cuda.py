@@ -167,6 +167,33 @@ def test_every_config(lib, config, n, d, order):
     np.testing.assert_array_equal(to_host(scale), want_scale)
 
 
+F32X2_IDS = [c["id"] for c in _core.preprocess_cuda_configs() if c["accumulate"] == "f32x2"] if (
+    hasattr(_core, "preprocess_cuda_configs")) else []  # fmt: skip
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+@pytest.mark.parametrize("config", F32X2_IDS)
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_float32_pair_sums_keep_the_cpu_agreement(lib, config, dtype, order):
+    """accumulate=f32x2: the statistics agree with the CPU's like the float64 sums do, also for
+    columns outside the float32-pair range (|x − shift| ≥ 2⁵⁶ or < 2⁻⁵¹: float64 sums), and are
+    bit-identical run to run."""
+    x = make_x(20_011, 9, "float64", seed=config)
+    rng = np.random.default_rng(config)
+    if dtype != "float16":
+        x[:, 5] = rng.choice([-3e20, 2e20, 1.0], x.shape[0])
+        x[:, 6] = 1e-20 * rng.standard_normal(x.shape[0])
+    x[:, 7] = 1e4 + rng.uniform(0, 1, x.shape[0])  # large mean, small spread
+    x = x.astype(dtype)
+    dev = on_device(x, lib, order)
+    got = ops.column_stats(dev, config=config)
+    assert_stats_close(got, ops.column_stats(host_ref(x)))
+    again = ops.column_stats(dev, config=config)
+    for field in STAT_FIELDS:
+        np.testing.assert_array_equal(getattr(again, field), getattr(got, field))
+
+
 @pytest.mark.parametrize("lib", LIBRARIES)
 def test_two_passes_match_the_cpu_op(lib):
     x = make_x(100_003, 64, "float32", seed=11)

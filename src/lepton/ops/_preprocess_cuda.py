@@ -5,6 +5,11 @@ the CPU op: the apply kernel computes the CPU kernel's arithmetic in the same pr
 same coefficients (planned on the host by :mod:`lepton.ops.preprocess_plan`), and the statistics
 are float64 moments merged in a fixed order (same input and config → bit-identical statistics;
 against the CPU they agree to float64 round-off, the grouping of the sums being different).
+Between its float64 folds a thread sums float16/float32 values in float64, or, under the
+configs with ``accumulate="f32x2"`` (the heuristic's pick on GPUs with slow FP64: GeForce, L4),
+in error-free float32 pairs (~44 bits, no FP64 per value): the same CPU agreement, other
+round-off — so the default statistics of one input may differ in the last bits between a
+datacenter GPU and a GeForce one (each is deterministic for its config).
 
 - ``column_stats`` returns a host :class:`ColumnStats` (float64 numpy arrays): reading the
   5 × cols result back is its one host synchronisation. ``preprocess(x)`` without ``stats``
