@@ -98,16 +98,17 @@ class AccF32x2:
     PAIR_MAX, PAIR_MIN = 2.0**56, 2.0**-51
 
     def __init__(self) -> None:
-        self.n = self.mean = self.m2 = self.s1x = self.s2x = 0.0
+        self.n = self.mean = self.m2 = 0.0
         self.k = self.s1h = self.s1l = self.s2h = self.s2l = _F(0)
         self.c = 0
+        self.seen = False
         self.lo, self.hi = INF, -INF
 
     def add(self, w: float) -> None:
         f = math.isfinite(w)
         w32 = _F(w)
-        if f and self.c == 0 and self.n == 0.0:
-            self.mean, self.k = float(w32), w32
+        if f and not self.seen:
+            self.seen, self.k = True, w32
         with np.errstate(over="ignore", invalid="ignore"):
             ad = abs(float(w32 - self.k))
         if f and ad < self.PAIR_MAX and (ad >= self.PAIR_MIN or ad == 0.0):
@@ -119,19 +120,22 @@ class AccF32x2:
             cross = _fma32(_F(2) * d, de, pe)
             self.s2h, e = _two_sum(self.s2h, p)
             self.s2l = self.s2l + (e + cross)
-        elif f:
-            dd = float(w32) - float(self.k)
-            self.s1x += dd
-            self.s2x += dd * dd
-        self.c += 1 if f else 0
+            self.c += 1
+        elif f:  # outside the pair range: Welford's update of the float64 moments
+            x = float(w32)
+            total = self.n + 1.0
+            delta = x - self.mean
+            self.mean += delta / total
+            self.m2 += delta * (x - self.mean)
+            self.n = total
         if f:
             self.lo, self.hi = min(self.lo, w), max(self.hi, w)
 
     def fold(self) -> None:
         if self.c > 0:
             cb = float(self.c)
-            s1 = (float(self.s1h) + float(self.s1l)) + self.s1x
-            s2 = (float(self.s2h) + float(self.s2l)) + self.s2x
+            s1 = float(self.s1h) + float(self.s1l)
+            s2 = float(self.s2h) + float(self.s2l)
             offset = s1 / cb
             m2b = max(s2 - s1 * offset, 0.0)
             delta = (float(self.k) - self.mean) + offset
@@ -140,10 +144,10 @@ class AccF32x2:
             self.m2 += m2b + delta * delta * self.n * frac
             self.mean += delta * frac
             self.n = total
-        self.k = _F(self.mean)
+        if self.n > 0.0:
+            self.k = _F(self.mean)
         self.c = 0
         self.s1h = self.s1l = self.s2h = self.s2l = _F(0)
-        self.s1x = self.s2x = 0.0
 
     def moments(self) -> Moments:
         return Moments(self.n, self.mean, self.m2, self.lo, self.hi)

@@ -50,6 +50,7 @@ def test_table_shape_ids_and_names():
         assert c["ctas_per_sm"] >= 0
         assert c["sm_div"] >= 1
         assert c["accumulate"] in ("f64", "f32x2")
+        assert c["accumulate"] == "f64" or c["unroll"] == 4  # stats_cuda.cu: kF32x2Unroll
         for key in ("id", "name", *KNOBS):
             assert f"{key}={c[key]}" in c["printable"]
     assert ops.config_table("preprocess_cuda") == TABLE

@@ -24,6 +24,7 @@ namespace lepton::cuda::prep {
 namespace {
 
 constexpr int kFoldSteps = 8;
+constexpr int kF32x2Unroll = 4;  // the one unroll the f32x2 accumulator is compiled for
 constexpr int kMergeWarps = 8;  // columns per block of the slot-merge kernel
 
 // One thread's running moments of one column.
@@ -85,35 +86,45 @@ __device__ __forceinline__ void two_sum(float a, float b, float& s, float& e) {
 //   s1 += d + de;  s2 += d² + 2·d·de (d² = p + pe exactly by FMA; de² ≤ 2⁻⁴⁸·d² is dropped).
 // Each pair add is TwoSum on the high part with the errors summed in the low part, so a fold
 // block of m values (≤ kFoldSteps·U·V = 256) carries an absolute error ≤ (m + 4)·2⁻⁴⁸ of its
-// Σ|d| (s1) and Σd² (s2): ~1e-12 relative, the round-off level of the float64 path's block
-// sums (m·2⁻⁵³ ≈ 3e-14) times 30, far inside the CPU agreement the docs promise. The fold
-// itself is Acc's float64 Chan merge. Values whose |w − k| falls outside [2⁻⁵¹, 2⁵⁶) (their
-// squares would underflow or block sums overflow float32) go to float64 sums instead (s1x,
-// s2x): exact for every finite input, fast for the magnitudes data has.
+// Σ|d| (s1) and Σd² (s2): ≤ 1e-12 relative, ~30× the float64 path's block round-off (m·2⁻⁵³),
+// far inside the CPU agreement the docs promise. The fold is Acc's float64 Chan merge. A value
+// whose |w − k| falls outside [2⁻⁵¹, 2⁵⁶) (its square would underflow, or block sums overflow,
+// float32) is merged at once into the float64 moments (Welford's update): exact handling of
+// every finite input, the fast path for the magnitudes data has. Nothing on the fast path
+// touches a double: the first finite value only sets k (the fold starts the mean at k + offset,
+// n being 0).
 struct AccF32x2 {
-  double n, mean, m2;  // folded
-  double s1x, s2x;     // the rare values outside the pair range, since the last fold
+  double n, mean, m2;  // folded (and the rare out-of-range values)
   float k;             // the block's shift
   float s1h, s1l, s2h, s2l;
   int c;
+  bool seen;  // a finite value has been seen (k is set)
   float lo, hi;
 
   __device__ __forceinline__ void init() {
-    n = mean = m2 = s1x = s2x = 0.0;
+    n = mean = m2 = 0.0;
     k = s1h = s1l = s2h = s2l = 0.0f;
     c = 0;
+    seen = false;
     lo = INFINITY;
     hi = -INFINITY;
   }
+  __device__ __forceinline__ void add_wide(float w) {  // rare: one value into the float64 moments
+    const double x = static_cast<double>(w);
+    const double total = n + 1.0;
+    const double delta = x - mean;
+    mean += delta / total;
+    m2 = fma(delta, x - mean, m2);
+    n = total;
+  }
   __device__ __forceinline__ void add(float w) {
     const bool f = is_finite(w);
-    if (f && c == 0 && n == 0.0) {
-      mean = w;
+    if (f && !seen) {
+      seen = true;
       k = w;
     }
-    const float df = __fsub_rn(w, k);
-    const float ad = fabsf(df);
-    if (f && ad < 0x1p56f && (ad >= 0x1p-51f || df == 0.0f)) {
+    const float ad = fabsf(__fsub_rn(w, k));
+    if (f && ad < 0x1p56f && (ad >= 0x1p-51f || ad == 0.0f)) {
       float d, de, t, e;
       two_sum(w, -k, d, de);
       two_sum(s1h, d, t, e);
@@ -125,20 +136,18 @@ struct AccF32x2 {
       two_sum(s2h, p, t, e);
       s2h = t;
       s2l = __fadd_rn(s2l, __fadd_rn(e, cross));
+      c += 1;
     } else if (f) {
-      const double dd = static_cast<double>(w) - static_cast<double>(k);  // exact
-      s1x += dd;
-      s2x = fma(dd, dd, s2x);
+      add_wide(w);
     }
-    c += f ? 1 : 0;
     lo = f && w < lo ? w : lo;
     hi = f && w > hi ? w : hi;
   }
   __device__ __forceinline__ void fold() {
     if (c > 0) {
       const double cb = static_cast<double>(c);
-      const double s1 = (static_cast<double>(s1h) + static_cast<double>(s1l)) + s1x;
-      const double s2 = (static_cast<double>(s2h) + static_cast<double>(s2l)) + s2x;
+      const double s1 = static_cast<double>(s1h) + static_cast<double>(s1l);
+      const double s2 = static_cast<double>(s2h) + static_cast<double>(s2l);
       const double offset = s1 / cb;  // block mean − k
       const double m2b = fmax(s2 - s1 * offset, 0.0);
       const double delta = (static_cast<double>(k) - mean) + offset;  // block mean − mean
@@ -148,10 +157,9 @@ struct AccF32x2 {
       mean += delta * frac;
       n = total;
     }
-    k = static_cast<float>(mean);
+    if (n > 0.0) k = static_cast<float>(mean);  // else no finite value yet: add() sets k
     c = 0;
     s1h = s1l = s2h = s2l = 0.0f;
-    s1x = s2x = 0.0;
   }
   __device__ __forceinline__ Moments moments() const {
     return {n, mean, m2, static_cast<double>(lo), static_cast<double>(hi)};
@@ -291,12 +299,19 @@ void launch_stats(const Matrix& x, const Plan& p, int accumulate, Moments* slots
                   cudaStream_t stream) {
   const std::size_t smem = sizeof(Moments) * static_cast<std::size_t>(p.threads);
   const auto* xp = reinterpret_cast<const T*>(x.ptr);
-  if constexpr (!std::is_same_v<T, double>) {  // float64 input: float64 sums under every config
+  // float64 input: float64 sums under every config. f32x2 is compiled for unroll 4 only (the
+  // unroll-8 row-major float32 kernel needs more than the 128 registers a 512-thread block
+  // allows: ptxas spilled 60 bytes); the table's f32x2 entries all use unroll 4 (tested).
+  if constexpr (!std::is_same_v<T, double>) {
     if (accumulate == kAccumF32x2) {
-      stats_kernel<T, V, U, kRows, AccF32x2><<<p.grid, p.threads, smem, stream>>>(
-          xp, x.ld, x.rows, x.cols, p, slots);
-      LEPTON_CUDA_CHECK_LAUNCH("preprocess stats_kernel (f32x2)");
-      return;
+      if constexpr (U == kF32x2Unroll) {
+        stats_kernel<T, V, U, kRows, AccF32x2><<<p.grid, p.threads, smem, stream>>>(
+            xp, x.ld, x.rows, x.cols, p, slots);
+        LEPTON_CUDA_CHECK_LAUNCH("preprocess stats_kernel (f32x2)");
+        return;
+      } else {
+        fail_arg("config: f32x2 accumulation is compiled for unroll ", kF32x2Unroll, " only");
+      }
     }
   }
   stats_kernel<T, V, U, kRows, Acc<Wide<T>>><<<p.grid, p.threads, smem, stream>>>(
