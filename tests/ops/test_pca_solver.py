@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from lepton.ops.pca_solver import H200, choose_device_solver, device_solver_costs, gram_flops
+from lepton.ops.pca_solver import (
+    H200,
+    choose_device_solver,
+    device_solver_costs,
+    eigen_cost,
+    gram_flops,
+)
 
 
 def _sklearn_iter(n: int, d: int, k: int) -> int:
@@ -49,8 +55,20 @@ def test_costs_follow_the_work():
     assert base["covariance"] >= 2 * tall
 
 
+def test_a_top_k_eigen_solver_lets_the_gram_win_wide_data():
+    """With _pca_cuda.top_eigen (eigen="topk") the covariance solver's d³ term goes: it wins
+    200k × 2048 at k = 64, where the full syevd lost; nothing changes where the full solve is
+    used anyway (small d, k > d/4, fractional k)."""
+    assert choose_device_solver(200_000, 2048, 64, 10, 7, eigen="topk") == "covariance"
+    assert eigen_cost(2048, 64, "topk") < 0.25 * eigen_cost(2048, 64, "full")
+    for d, k in ((256, 16), (2048, 1000), (2048, 0.9)):
+        assert eigen_cost(d, k, "topk") == eigen_cost(d, k, "full")
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="gram_engine: expected one of"):
         choose_device_solver(100, 10, 2, 10, 4, gram_engine="wgmma")
     with pytest.raises(ValueError, match="n, d: expected a non-empty shape"):
         choose_device_solver(0, 10, 2, 10, 4)
+    with pytest.raises(ValueError, match="eigen: expected one of"):
+        choose_device_solver(100, 10, 2, 10, 4, eigen="lanczos")

@@ -169,6 +169,77 @@ def eigh_descending(a: Any) -> tuple[Any, Any]:
     return values[::-1], vectors[:, ::-1]
 
 
+# top_eigen: block size, products per sweep, sweeps before the full eigh takes over, and the
+# relative eigenvalue accuracy asked of the Ritz values (the PCA bar is 1e-4; float64 G allows
+# ~1e-13, so 1e-9 leaves room both ways).
+_TOP_MIN_EXTRA = 16
+_TOP_MIN_D = 512  # below this the full syevd is cheaper (ops.pca_solver.eigen_cost, leads)
+_TOP_PRODUCTS = 4
+_TOP_MAX_SWEEPS = 25
+_TOP_TOL = 1e-9
+
+
+def top_eigen(
+    g: Any,
+    k: int,
+    *,
+    tol: float = _TOP_TOL,
+    max_sweeps: int = _TOP_MAX_SWEEPS,
+    full_below: int = _TOP_MIN_D,
+    seed: int = 0,
+) -> tuple[Any, Any]:
+    """The ``k`` largest eigenvalues (descending, device float64) and eigenvectors (d × k
+    columns) of a symmetric positive semi-definite device matrix, by block subspace iteration.
+
+    Instead of a full ``eigh`` of d × d (cuSOLVER syevd: ~28 ms at d = 2048 on an H200, lead),
+    sweeps of ``_TOP_PRODUCTS`` products G·Z on a block of l = k + max(k, 16) columns (float64
+    GEMMs, ~25 µs each at d = 2048), one QR, then Rayleigh–Ritz (the l × l projection solved on
+    the host). A sweep shrinks the error of eigenvalue i by (λ_{l+1}/λᵢ)^(2·products). It stops
+    when every Ritz value θᵢ (i < k) is within ``tol``·θᵢ of an eigenvalue by the residual
+    bound min(‖rᵢ‖, ‖rᵢ‖²/δᵢ) (rᵢ = Gxᵢ − θᵢxᵢ, δᵢ the gap to the nearest other Ritz value);
+    after ``max_sweeps`` sweeps, or when k > d/4 or d < ``full_below`` (the full solve is as
+    cheap), it returns the full ``eigh_descending`` slice instead. Deterministic for a given
+    ``seed``.
+    """
+    d = g.shape[0]
+    if not 1 <= k <= d:
+        msg = f"k: expected 1 <= k <= {d}, got {k}"
+        raise ValueError(msg)
+    if 4 * k > d or d < full_below:
+        values, vectors = eigh_descending(g)
+        return values[:k], vectors[:, :k]
+    size = min(d, k + max(k, _TOP_MIN_EXTRA))
+    omega = np.random.default_rng(seed).standard_normal((d, size))
+    z = orthonormal(g @ to_device(omega, g))
+    for _ in range(max_sweeps):
+        y = g @ z
+        theta, w = np.linalg.eigh(to_host(z.T @ y))  # Rayleigh–Ritz on the host: l × l
+        theta, w = theta[::-1], np.ascontiguousarray(w[:, ::-1])
+        w_dev = to_device(w, g)
+        x = z @ w_dev
+        r = y @ w_dev - x * to_device(theta.reshape(1, -1), g)
+        res = np.sqrt(np.maximum(to_host((r[:, :k] * r[:, :k]).sum(0)), 0.0))
+        if _ritz_converged(theta, res, k, tol):
+            return to_device(theta[:k].copy(), g), x[:, :k]
+        z = x
+        for _ in range(_TOP_PRODUCTS - 1):
+            z = g @ z
+        z = orthonormal(g @ z)
+    values, vectors = eigh_descending(g)
+    return values[:k], vectors[:, :k]
+
+
+def _ritz_converged(theta: np.ndarray, res: np.ndarray, k: int, tol: float) -> bool:
+    """Whether each of the first k Ritz values is within tol·θᵢ of an eigenvalue: the residual
+    bounds |θᵢ − λ| ≤ ‖rᵢ‖ and ≤ ‖rᵢ‖²/δᵢ (δᵢ: gap to the nearest other Ritz value)."""
+    gaps = np.full(k, np.inf)
+    gaps[1:] = theta[:k - 1] - theta[1:k]  # fmt: skip
+    gaps[:-1] = np.minimum(gaps[:-1], theta[: k - 1] - theta[1:k])
+    gaps = np.minimum(gaps, theta[:k] - theta[k])
+    bound = np.minimum(res, res**2 / np.maximum(gaps, np.finfo(float).tiny))
+    return bool(np.all(bound <= tol * np.maximum(theta[:k], np.finfo(float).tiny)))
+
+
 def orthonormal(a: Any) -> Any:
     """An orthonormal basis (Q of a reduced QR) of the columns of device matrix ``a``."""
     if library_of(a) == "torch":

@@ -7,7 +7,9 @@ The issue-13 comparison rows, each case with the same float32 data:
   both solvers' predicted costs;
 - lepton variants: the covariance solver (3×TF32 tensor-core Gram + device eigh), the Gram +
   eigh on each Gram engine (``simt`` and ``tf32x3``, ``_pca_cuda.gram``), each Gram engine alone,
-  and the randomized solver with ``torch.pca_lowrank``'s 2 power iterations;
+  the tf32x3 Gram + the k-eigenpair solve (``_pca_cuda.top_eigen``: the covariance solver the
+  estimator gets once it calls it), and the randomized solver with ``torch.pca_lowrank``'s 2
+  power iterations;
 - peers: ``cupy.cov`` + ``cupy.linalg.eigh`` as a cupy user writes it (cupy promotes float32 to a
   float64 covariance), ``torch.cov`` + ``torch.linalg.eigh``, ``torch.pca_lowrank(q=k)``
   (niter = 2) and cuML's PCA when importable.
@@ -105,6 +107,10 @@ def _lepton_impls(x_in: Any, n: int, d: int, k: int, sync: Any) -> list[Impl]:
     def gram_only(engine: str) -> Callable[[], None]:
         return lambda: _pca_cuda.gram(x_in, engine=engine) and None
 
+    def gram_top_eigen() -> Any:  # the covariance solver with a k-eigenpair solve
+        stats = _pca_cuda.gram(x_in, engine="tf32x3")
+        return _pca_cuda.top_eigen(stats.gram, k)[0] / (n - 1)
+
     impls = [
         Impl("lepton PCA auto", pca(), is_lepton=True, sync=sync),
         Impl("lepton PCA covariance", pca(solver="covariance"), sync=sync),
@@ -114,6 +120,7 @@ def _lepton_impls(x_in: Any, n: int, d: int, k: int, sync: Any) -> list[Impl]:
     for engine in ENGINES:
         impls.append(Impl(f"lepton Gram {engine} + eigh", gram_eigh(engine), sync=sync))
         impls.append(Impl(f"lepton Gram {engine} only", gram_only(engine), sync=sync))
+    impls.append(Impl("lepton Gram tf32x3 + top_eigen", gram_top_eigen, sync=sync))
     return impls
 
 
@@ -124,9 +131,12 @@ def _predictions(n: int, d: int, k: int) -> tuple[dict[str, Any], str]:
 
     n_iter = 7 if k < 0.1 * min(n, d) else 4  # PCA's n_power_iterations="auto" (sklearn's)
     costs = device_solver_costs(n, d, k, n_oversamples=10, n_iter=n_iter)
+    topk = device_solver_costs(n, d, k, n_oversamples=10, n_iter=n_iter, eigen="topk")
     params = {
         "auto solver": choose_device_solver(n, d, k, 10, n_iter),
+        "auto solver (topk eigen)": choose_device_solver(n, d, k, 10, n_iter, eigen="topk"),
         **{f"predicted {name} ms": round(1e3 * c, 2) for name, c in costs.items()},
+        "predicted covariance (topk eigen) ms": round(1e3 * topk["covariance"], 2),
     }
     read = n * d * 4 / H200.read_bytes_per_s
     flops = gram_flops(n, d)
