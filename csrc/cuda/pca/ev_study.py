@@ -1,6 +1,6 @@
 """Which explained variances are right on the GPU PCA bench data? A CPU study against float64.
 
-Run from the repository root (about 3 min for the wide case on 2 cores, 5 GB of memory):
+Run from the repository root (on 2 busy cores: wide 47 min, tall 11 min; about 5 GB of memory):
 
     PYTHONPATH=src:tests/ops python csrc/cuda/pca/ev_study.py wide   # 200k × 2048, k = 64
     PYTHONPATH=src:tests/ops python csrc/cuda/pca/ev_study.py tall   # 1M × 256, k = 16
@@ -24,6 +24,8 @@ variances (and at the k-th):
 - the randomized solvers: lepton's device algorithm (``ops._pca_cuda.randomized_svd``, run on
   CPU torch tensors) with the bench's 2 power iterations and with sklearn's auto 7, lepton's CPU
   ``randomized_svd``, and ``torch.pca_lowrank(q=k, niter=2)`` as the bench calls it.
+
+An optional second argument sets n (same spectrum shape, fewer rows). Results: NOTES.md.
 """
 
 from __future__ import annotations
