@@ -1,6 +1,7 @@
 """Small launches of every CUDA kernel family, run under compute-sanitizer by scripts/sanitize.sh.
 
-Not collected by pytest (no test_ prefix). Each family appends its small case to CASES. The
+Not collected by pytest (no test_ prefix). Each family appends its small case to CASES; case names
+given on the command line run only those. The
 int8 GEMM cases use odd shapes (tails in M, N and K, K padded by the op) so that every predicated
 load and store is exercised; each tile kernel runs once, plus split-K (reduce kernel) and a
 capped persistent grid. Results are checked too, so a race that corrupts them fails here.
@@ -123,16 +124,19 @@ def linear_int8() -> None:
 
 
 def pca_gram() -> None:
-    """Every centred-Gram kernel: both dtypes, row- and column-major (tails in rows and tiles)."""
+    """Every centred-Gram kernel: both dtypes, both float32 engines (SIMT, 3×TF32 tensor cores),
+    row- and column-major (tails in rows and tiles; a diagonal and an off-diagonal tile; 19
+    stages, so a flush mid-chunk and one at its end)."""
+    from lepton.ops import _pca_cuda
     from lepton.ops.pca import gram_reference
 
     rng = np.random.default_rng(4)
     x = (rng.standard_normal((301, 70)) + 5).astype(np.float32)
     ref = gram_reference(x)
-    for dtype in (np.float32, np.float64):
+    for dtype, engine in ((np.float32, "simt"), (np.float32, "tf32x3"), (np.float64, "simt")):
         dx = to_device(x.astype(dtype))
         for arr in (dx, dx.T.contiguous().T if LIB == "torch" else dx.T.copy().T):
-            stats = ops.gram(arr)
+            stats = _pca_cuda.gram(arr, engine=engine)
             assert np.abs(to_host(stats.gram) - ref.gram).max() <= 1e-4 * np.abs(ref.gram).max()
 
 
@@ -179,6 +183,12 @@ CASES = [
 ]
 
 if __name__ == "__main__":
+    import sys
+
+    wanted = set(sys.argv[1:])  # case names; none: every case
+    unknown = wanted - {case.__name__ for case in CASES}
+    assert not unknown, f"unknown cases: {sorted(unknown)}"
     for case in CASES:
-        case()
-        print(f"ok {case.__name__}")
+        if not wanted or case.__name__ in wanted:
+            case()
+            print(f"ok {case.__name__}")

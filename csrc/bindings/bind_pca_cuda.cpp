@@ -30,14 +30,18 @@ void register_pca_cuda(py::module_& m) {
       "centred_gram_cuda",
       [](std::uintptr_t x, int dtype, long long n, long long d, long long row_stride,
          long long col_stride, std::uintptr_t mean, std::uintptr_t gram, std::uintptr_t workspace,
-         long long workspace_elems, std::uintptr_t flag, int device, std::uintptr_t stream) {
+         long long workspace_elems, std::uintptr_t flag, int device, std::uintptr_t stream,
+         int engine) {
         py::gil_scoped_release release;
         p::centred_gram(x, dtype, n, d, row_stride, col_stride, mean, gram, workspace,
-                        workspace_elems, flag, device, stream);
+                        workspace_elems, flag, device, stream, engine);
       },
       py::arg("x"), py::arg("dtype"), py::arg("n"), py::arg("d"), py::arg("row_stride"),
       py::arg("col_stride"), py::arg("mean"), py::arg("gram"), py::arg("workspace"),
-      py::arg("workspace_elems"), py::arg("flag"), py::arg("device"), py::arg("stream"));
+      py::arg("workspace_elems"), py::arg("flag"), py::arg("device"), py::arg("stream"),
+      py::arg("engine") = 0, "engine: 0 = simt (FP32/FP64 FMA), 1 = tf32x3 (tensor cores).");
+  m.def("gram_cuda_check_engine", &p::check_engine, py::arg("engine"), py::arg("dtype"),
+        "ValueError unless the Gram engine takes this dtype code (no device used).");
 }
 
 }  // namespace lepton

@@ -29,6 +29,7 @@ py::dict config_dict(const pc::PrepCudaConfig& c) {
   d["ctas_per_sm"] = c.ctas_per_sm;
   d["sm_div"] = c.sm_div;
   d["apply_order"] = c.apply_backward ? "backward" : "forward";
+  d["accumulate"] = c.accumulate == pc::kAccumF32x2 ? "f32x2" : "f64";
   d["printable"] = c.printable();
   return d;
 }
@@ -59,8 +60,9 @@ void register_preprocess_cuda(py::module_& m) {
   }, "The CUDA fused preprocessing configuration table (list of dicts with a stable int 'id').");
   m.def("preprocess_cuda_config_hash", &pc::config_table_hash);
   m.def("prep_cuda_heuristic", &pc::heuristic, py::arg("rows"), py::arg("cols"),
-        py::arg("itemsize"), py::arg("sm_count"),
-        "The default config id for a shape on a GPU with sm_count SMs (no device used).");
+        py::arg("itemsize"), py::arg("sm_count"), py::arg("slow_fp64") = false,
+        "The default config id for a shape on a GPU with sm_count SMs, slow_fp64 when its "
+        "FP64 rate is below half its FP32 (no device used).");
   m.def("prep_cuda_resolve_config", &pc::resolve_config, py::arg("config"), py::arg("rows"),
         py::arg("cols"), py::arg("itemsize"), py::arg("device"),
         "config checked (ValueError if unknown), or the heuristic's id for config < 0.");

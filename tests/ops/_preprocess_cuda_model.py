@@ -76,6 +76,86 @@ class Acc:
         return Moments(self.n, self.mean, self.m2, self.lo, self.hi)
 
 
+_F = np.float32
+
+
+def _two_sum(a: np.float32, b: np.float32) -> tuple[np.float32, np.float32]:
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _fma32(a: np.float32, b: np.float32, c: np.float32) -> np.float32:
+    """fl32(a·b + c): the product is exact in float64; the float64 sum is exact for the
+    operands this model passes (d² − fl32(d²), and 2·d·de + that), up to a rare double rounding."""
+    return _F(float(a) * float(b) + float(c))
+
+
+class AccF32x2:
+    """stats_cuda.cu: AccF32x2 (float32-pair shifted sums between float64 folds), in numpy
+    float32 scalar arithmetic (IEEE round-to-nearest, like the kernel's _rn intrinsics)."""
+
+    PAIR_MAX, PAIR_MIN = 2.0**56, 2.0**-51
+
+    def __init__(self) -> None:
+        self.n = self.mean = self.m2 = 0.0
+        self.k = self.s1h = self.s1l = self.s2h = self.s2l = _F(0)
+        self.c = 0
+        self.seen = False
+        self.lo, self.hi = INF, -INF
+
+    def add(self, w: float) -> None:
+        f = math.isfinite(w)
+        w32 = _F(w)
+        if f and not self.seen:
+            self.seen, self.k = True, w32
+        with np.errstate(over="ignore", invalid="ignore"):
+            ad = abs(float(w32 - self.k))
+        if f and ad < self.PAIR_MAX and (ad >= self.PAIR_MIN or ad == 0.0):
+            d, de = _two_sum(w32, -self.k)
+            self.s1h, e = _two_sum(self.s1h, d)
+            self.s1l = self.s1l + (e + de)
+            p = d * d
+            pe = _fma32(d, d, -p)
+            cross = _fma32(_F(2) * d, de, pe)
+            self.s2h, e = _two_sum(self.s2h, p)
+            self.s2l = self.s2l + (e + cross)
+            self.c += 1
+        elif f:  # outside the pair range: Welford's update of the float64 moments
+            x = float(w32)
+            total = self.n + 1.0
+            delta = x - self.mean
+            self.mean += delta / total
+            self.m2 += delta * (x - self.mean)
+            self.n = total
+        if f:
+            self.lo, self.hi = min(self.lo, w), max(self.hi, w)
+
+    def fold(self) -> None:
+        if self.c > 0:
+            cb = float(self.c)
+            s1 = float(self.s1h) + float(self.s1l)
+            s2 = float(self.s2h) + float(self.s2l)
+            offset = s1 / cb
+            m2b = max(s2 - s1 * offset, 0.0)
+            delta = (float(self.k) - self.mean) + offset
+            total = self.n + cb
+            frac = cb / total
+            self.m2 += m2b + delta * delta * self.n * frac
+            self.mean += delta * frac
+            self.n = total
+        if self.n > 0.0:
+            self.k = _F(self.mean)
+        self.c = 0
+        self.s1h = self.s1l = self.s2h = self.s2l = _F(0)
+
+    def moments(self) -> Moments:
+        return Moments(self.n, self.mean, self.m2, self.lo, self.hi)
+
+
+ACCUMULATORS = {"f64": Acc, "f32x2": AccF32x2}  # a config's "accumulate" -> the model's class
+
+
 def _element(x: np.ndarray, r: int, c: int, r1: int, visits: np.ndarray) -> float:
     if r >= r1:
         return math.nan  # the kernel's NaN padding: ignored by the statistics
@@ -116,9 +196,11 @@ def _thread_values(x: np.ndarray, p: dict, chunk: int, tile: int, tid: int, visi
     return True, col0, steps
 
 
-def column_stats(x: np.ndarray, p: dict) -> tuple[np.ndarray, np.ndarray]:
+def column_stats(x: np.ndarray, p: dict, accumulate: str = "f64") -> tuple[np.ndarray, np.ndarray]:
     """The kernels' (5, cols) result for ``x`` (float64 values), and the visit count per element
-    (x is given in logical (rows, cols) orientation; ``p['layout']`` says how it is walked)."""
+    (x is given in logical (rows, cols) orientation; ``p['layout']`` says how it is walked).
+    ``accumulate``: the config's "accumulate" (f32x2 takes float32-representable values)."""
+    acc_class = ACCUMULATORS[accumulate]
     _rows, cols = x.shape
     visits = np.zeros(x.shape, dtype=np.int64)
     n_acc = p["vec"] if p["layout"] == 0 else 1
@@ -129,7 +211,7 @@ def column_stats(x: np.ndarray, p: dict) -> tuple[np.ndarray, np.ndarray]:
         threads = []
         for tid in range(p["threads"]):
             active, col0, steps = _thread_values(x, p, chunk, tile, tid, visits)
-            accs = [Acc() for _ in range(n_acc)]
+            accs = [acc_class() for _ in range(n_acc)]
             for i, step in enumerate(steps, start=1):
                 for a, vals in enumerate(step):
                     for w in vals:

@@ -14,8 +14,10 @@ import pytest
 from _cuda_libs import LIBRARIES, library, poison_allocator, synchronize, to_device, to_host
 
 from lepton import _core, ops
+from lepton import _cuda_arrays as ca
 from lepton.ops import EmptyColumnWarning
 from lepton.ops.preprocess import apply_plan, make_plan
+from lepton.ops.preprocess_layout import output_order
 
 pytestmark = pytest.mark.gpu
 
@@ -120,8 +122,35 @@ def test_apply_is_bit_identical_to_the_cpu(lib, dtype, order, out_dtype, options
         assert host.dtype == np.float16  # the input's dtype; compare to the float32 path cast
         want = want.astype(np.float16)
     np.testing.assert_array_equal(host, want)
-    if order == "F" and n > 1 and d > 1:
-        assert host.flags.f_contiguous
+    # the device array's own layout (a host copy need not keep it: cupy's get() is C order)
+    assert _device_order(got) == _device_order(dev) == order or min(n, d) == 1
+
+
+def _device_order(a) -> str:
+    meta = ca.describe(a, "a")
+    return output_order(meta.shape, meta.strides, meta.itemsize)
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_strided_views_give_the_cpu_ops_order(lib):
+    """Views of C- and F-ordered device arrays: same values and same output order as the CPU op
+    on the same numpy views (lepton.ops.preprocess_layout)."""
+    x = make_x(301, 40, "float32", seed=2)
+    stats = ops.column_stats(x)
+    dev_c = on_device(x, lib)
+    dev_f = on_device(x, lib, "F")
+    host_f = np.asfortranarray(x)
+    cases = [(dev_c[3:200], x[3:200]), (dev_c[::2], x[::2]), (dev_f[3:200], host_f[3:200]),
+             (dev_f[:, 5:31], host_f[:, 5:31]), (dev_f[:, ::3], host_f[:, ::3]),
+             (dev_c[:, ::3], x[:, ::3])]  # fmt: skip
+    for dev, host in cases:
+        s = ops.column_stats(np.ascontiguousarray(host)) if host.shape[1] != 40 else stats
+        want = _quiet(ops.preprocess, host, s, clip_sigma=3.0)
+        got = _quiet(ops.preprocess, dev, s, clip_sigma=3.0)
+        np.testing.assert_array_equal(to_host(got), want)
+        order = output_order(host.shape, host.strides, host.itemsize)
+        assert _device_order(got) == order
+        assert want.flags.f_contiguous if order == "F" else want.flags.c_contiguous
 
 
 @pytest.mark.parametrize("lib", LIBRARIES)
@@ -136,6 +165,33 @@ def test_every_config(lib, config, n, d, order):
     want_q, want_scale = _quiet(ops.preprocess, x, stats, clip_sigma=3.0, out_dtype=np.int8)
     np.testing.assert_array_equal(to_host(q), want_q)
     np.testing.assert_array_equal(to_host(scale), want_scale)
+
+
+F32X2_IDS = [c["id"] for c in _core.preprocess_cuda_configs() if c["accumulate"] == "f32x2"] if (
+    hasattr(_core, "preprocess_cuda_configs")) else []  # fmt: skip
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+@pytest.mark.parametrize("config", F32X2_IDS)
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_float32_pair_sums_keep_the_cpu_agreement(lib, config, dtype, order):
+    """accumulate=f32x2: the statistics agree with the CPU's like the float64 sums do, also for
+    columns outside the float32-pair range (|x − shift| ≥ 2⁵⁶ or < 2⁻⁵¹: float64 sums), and are
+    bit-identical run to run."""
+    x = make_x(20_011, 9, "float64", seed=config)
+    rng = np.random.default_rng(config)
+    if dtype != "float16":
+        x[:, 5] = rng.choice([-3e20, 2e20, 1.0], x.shape[0])
+        x[:, 6] = 1e-20 * rng.standard_normal(x.shape[0])
+    x[:, 7] = 1e4 + rng.uniform(0, 1, x.shape[0])  # large mean, small spread
+    x = x.astype(dtype)
+    dev = on_device(x, lib, order)
+    got = ops.column_stats(dev, config=config)
+    assert_stats_close(got, ops.column_stats(host_ref(x)))
+    again = ops.column_stats(dev, config=config)
+    for field in STAT_FIELDS:
+        np.testing.assert_array_equal(getattr(again, field), getattr(got, field))
 
 
 @pytest.mark.parametrize("lib", LIBRARIES)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(
 
 TABLE = _core.preprocess_cuda_configs() if getattr(_core, "cuda_compiled", False) else []
 IDS = [c["id"] for c in TABLE]
-KNOBS = ("threads", "unroll", "chunk_kib", "ctas_per_sm", "sm_div", "apply_order")
+KNOBS = ("threads", "unroll", "chunk_kib", "ctas_per_sm", "sm_div", "apply_order", "accumulate")
 PTR = 0x7F0000000000  # 256-byte aligned, like every cupy/torch allocation
 ITEMSIZE = {"float16": 2, "float32": 4, "float64": 8}
 H100_SMS = 132
@@ -49,6 +49,8 @@ def test_table_shape_ids_and_names():
         assert c["chunk_kib"] > 0
         assert c["ctas_per_sm"] >= 0
         assert c["sm_div"] >= 1
+        assert c["accumulate"] in ("f64", "f32x2")
+        assert c["accumulate"] == "f64" or c["unroll"] == 4  # stats_cuda.cu: kF32x2Unroll
         for key in ("id", "name", *KNOBS):
             assert f"{key}={c[key]}" in c["printable"]
     assert ops.config_table("preprocess_cuda") == TABLE
@@ -73,6 +75,20 @@ def test_heuristic_gives_small_arrays_small_items():
     large = _core.prep_cuda_heuristic(4 << 20, 64, 4, H100_SMS)
     assert TABLE[small]["chunk_kib"] < TABLE[large]["chunk_kib"]
     assert large == 0
+    assert TABLE[small]["accumulate"] == TABLE[large]["accumulate"] == "f64"
+
+
+@pytest.mark.parametrize("itemsize", [2, 4, 8])
+def test_heuristic_sums_in_float32_pairs_where_fp64_is_slow(itemsize):
+    """Slow FP64 (GeForce, L4): float16/float32 input gets the f32x2 twin of the same item size;
+    float64 input keeps float64 sums (f32x2 would change nothing for it)."""
+    for rows in (1000, 4 << 20):
+        fast = _core.prep_cuda_heuristic(rows, 64, itemsize, H100_SMS)
+        slow = _core.prep_cuda_heuristic(rows, 64, itemsize, H100_SMS, slow_fp64=True)
+        want = "f32x2" if itemsize <= 4 else "f64"
+        assert TABLE[slow]["accumulate"] == want
+        same = ("threads", "unroll", "chunk_kib", "ctas_per_sm", "sm_div", "apply_order")
+        assert all(TABLE[slow][k] == TABLE[fast][k] for k in same)
 
 
 @pytest.mark.parametrize("cfg", IDS)
@@ -177,6 +193,68 @@ def test_stats_model_visits_each_element_once_and_matches_the_reference(
     assert (got[4][~ok] == -np.inf).all()
 
 
+def _f32x2_data(rows: int, cols: int, seed: int) -> np.ndarray:
+    """float32-representable values: large offsets, NaN/Inf, an empty and a constant column,
+    and columns whose |x − shift| leaves the float32-pair range (≥ 2⁵⁶, tiny spreads)."""
+    x = _data(rows, cols, seed) * 7.0 + 1e4
+    rng = np.random.default_rng(seed)
+    if cols > 3:
+        x[:, 3] = rng.choice([-3e20, 2e20, 1.0], rows)  # |x − k| ≥ 2⁵⁶: float64 sums
+    if cols > 4:
+        x[:, 4] = 1e-20 * rng.standard_normal(rows)  # |x − k| < 2⁻⁵¹: float64 sums
+    return x.astype(np.float32).astype(np.float64)
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "layout", "vec", "cfg", "chunk_rows"),
+    [(1, 1, 0, 1, 8, None), (7, 5, 0, 1, 9, None), (300, 6, 0, 1, 8, 64),
+     (200, 8, 0, 2, 8, 48), (700, 5, 1, 4, 9, 512), (37, 5, 1, 2, 8, None)],
+)  # fmt: skip
+def test_f32x2_model_matches_the_reference_to_float64_round_off(
+    rows, cols, layout, vec, cfg, chunk_rows
+):
+    """The float32-pair accumulator keeps the statistics' documented CPU agreement (counts,
+    min, max exact; mean and M2 to ~1e-12), including values outside the pair range."""
+    assert TABLE[cfg]["accumulate"] == "f32x2"
+    x = _f32x2_data(rows, cols, rows * cols)
+    p = _core.prep_cuda_plan(cfg, rows, cols, 4, layout, vec, H100_SMS)
+    if chunk_rows is not None:
+        p = _small_chunks(p, rows, chunk_rows)
+    got, visits = column_stats(x, p, "f32x2")
+    assert (visits == 1).all()
+    ref = column_stats_reference(x)
+    np.testing.assert_array_equal(got[0], ref["count"])
+    ok = ref["count"] > 0
+    std = np.sqrt(ref["m2"][ok] / ref["count"][ok])
+    assert (np.abs(got[1][ok] - ref["mean"][ok]) <= 1e-12 * (np.abs(ref["mean"][ok]) + std)).all()
+    assert (np.abs(got[2][ok] - ref["m2"][ok]) <= 1e-11 * ref["m2"][ok] + 1e-300).all()
+    np.testing.assert_array_equal(got[3][ok], ref["min"][ok])
+    np.testing.assert_array_equal(got[4][ok], ref["max"][ok])
+
+
+def test_f32x2_pairs_are_needed_and_enough():
+    """On a fold block whose plain float32 shifted sums lose ~3e-7 of M2, the pair accumulator
+    keeps float64's result to round-off (≤ 1e-12; ~6e-14 here)."""
+    from _preprocess_cuda_model import Acc, AccF32x2
+
+    rng = np.random.default_rng(2)
+    vals = rng.uniform(1, 3e4, 256).astype(np.float32).astype(np.float64)
+    pair, wide = AccF32x2(), Acc()
+    for v in vals:
+        pair.add(v)
+        wide.add(v)
+    pair.fold()
+    wide.fold()
+    assert abs(pair.m2 - wide.m2) <= 1e-12 * wide.m2
+    k = np.float32(vals[0])
+    d = np.float32(vals) - k
+    s1, s2 = np.float32(0), np.float32(0)
+    for v in d:  # the same shifted sums in plain float32
+        s1, s2 = s1 + v, s2 + v * v
+    plain = float(s2) - float(s1) ** 2 / vals.size
+    assert abs(plain - wide.m2) > 1e-8 * wide.m2
+
+
 @pytest.mark.parametrize("backward", [True, False])
 @pytest.mark.parametrize(
     ("rows", "cols", "layout", "vec", "cfg", "chunk_rows"),
@@ -203,6 +281,53 @@ def test_apply_model_writes_each_element_once(rows, cols, layout, vec, cfg, chun
 def test_matrix_layout(shape, strides, expected):
     d = pc.ca.describe(FakeCuda(shape, "<f4", strides=strides), "x")
     assert pc.matrix_layout(d) == expected
+
+
+def _views() -> dict[str, np.ndarray]:
+    """Every layout family of the rule in lepton.ops.preprocess_layout, as numpy views."""
+    rng = np.random.default_rng(3)
+    c = rng.standard_normal((40, 9)).astype(np.float32)
+    c[rng.random(c.shape) < 0.1] = np.nan
+    f = np.asfortranarray(c)
+    return {
+        "C": c, "F": f, "C rows 3:30": c[3:30], "C every 2nd row": c[::2],
+        "C columns :5": c[:, :5], "F rows 3:30": f[3:30], "F columns 1:7": f[:, 1:7],
+        "F every 2nd column": f[:, ::2], "C every 2nd column": c[:, ::2],
+        "F every 2nd row": f[::2], "reversed rows": c[::-1], "one column of C": c[:, 4:5],
+        "one row of F": f[7:8], "transposed C": c[:9].T,
+    }  # fmt: skip
+
+
+def test_output_order_is_one_rule_for_both_devices():
+    """The CPU op's output order, the CUDA op's decision (from the same metadata) and
+    preprocess_layout.output_order agree on every layout family, and the CPU values do not
+    depend on the copy the op makes."""
+    from lepton.ops.preprocess_layout import output_order
+
+    stats = ops.column_stats(_views()["C"])
+    want_f = {"F", "F rows 3:30", "F columns 1:7", "F every 2nd column", "one row of F",
+              "transposed C"}  # fmt: skip
+    for name, view in _views().items():
+        s = stats if view.shape[1] == 9 else ops.column_stats(np.ascontiguousarray(view))
+        order = output_order(view.shape, view.strides, view.itemsize)
+        assert order == ("F" if name in want_f else "C"), name
+        out = _quiet_preprocess(view, s)
+        assert out.flags.f_contiguous if order == "F" else out.flags.c_contiguous, name
+        np.testing.assert_array_equal(out, _quiet_preprocess(np.ascontiguousarray(view), s))
+        fake = FakeCuda(view.shape, "<f4", strides=view.strides)
+        layout = pc.matrix_layout(pc.ca.describe(fake, "x"))
+        if layout is not None:  # read in place: the output is allocated in out_order
+            assert pc.out_order(pc.Matrix(fake)) == order, name
+        else:  # copied to C order by the input's library first
+            assert order == "C", name
+
+
+def _quiet_preprocess(x, stats):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ops.EmptyColumnWarning)
+        return ops.preprocess(x, stats, clip_sigma=2.0)
 
 
 # --- errors before any launch -------------------------------------------------------------------

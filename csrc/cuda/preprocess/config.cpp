@@ -19,20 +19,25 @@ namespace {
 // - a persistent grid on all or half of the SMs: memory bandwidth saturates before every SM is
 //   busy, and idle SMs draw less power (the energy tuner's knob);
 // - forward apply order: the control for the backward default's L2 reuse.
+// - float32-pair sums (kAccumF32x2): the statistics pass without FP64 per value, for GPUs
+//   whose FP64 rate is a small fraction of FP32 (the heuristic's pick there).
 // clang-format off
 const std::vector<PrepCudaConfig> kTable = {
-  // id name                    threads unroll chunk_kib ctas/SM sm_div backward
-  {0, "t256_u4_c512k",            256,    4,     512,      0,     1,    true},
-  {1, "t128_u8_c512k",            128,    8,     512,      0,     1,    true},
-  {2, "t512_u4_c512k",            512,    4,     512,      0,     1,    true},
-  {3, "t256_u8_c2m",              256,    8,    2048,      0,     1,    true},
-  {4, "t256_u4_c64k",             256,    4,      64,      0,     1,    true},
-  {5, "t256_u4_c512k_p4",         256,    4,     512,      4,     1,    true},
-  {6, "t256_u8_c512k_p4_halfsm",  256,    8,     512,      4,     2,    true},
-  {7, "t256_u4_c512k_forward",    256,    4,     512,      0,     1,    false},
+  // id name                    threads unroll chunk_kib ctas/SM sm_div backward accumulate
+  {0, "t256_u4_c512k",            256,    4,     512,      0,     1,    true,  kAccumF64},
+  {1, "t128_u8_c512k",            128,    8,     512,      0,     1,    true,  kAccumF64},
+  {2, "t512_u4_c512k",            512,    4,     512,      0,     1,    true,  kAccumF64},
+  {3, "t256_u8_c2m",              256,    8,    2048,      0,     1,    true,  kAccumF64},
+  {4, "t256_u4_c64k",             256,    4,      64,      0,     1,    true,  kAccumF64},
+  {5, "t256_u4_c512k_p4",         256,    4,     512,      4,     1,    true,  kAccumF64},
+  {6, "t256_u8_c512k_p4_halfsm",  256,    8,     512,      4,     2,    true,  kAccumF64},
+  {7, "t256_u4_c512k_forward",    256,    4,     512,      0,     1,    false, kAccumF64},
+  {8, "t256_u4_c512k_f32x2",      256,    4,     512,      0,     1,    true,  kAccumF32x2},
+  {9, "t256_u4_c64k_f32x2",       256,    4,      64,      0,     1,    true,  kAccumF32x2},
 };
 // clang-format on
 constexpr int kSmallChunkId = 4;
+constexpr int kF32x2Id = 8, kSmallChunkF32x2Id = 9;
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 std::int64_t round_up(std::int64_t a, std::int64_t b) { return ceil_div(a, b) * b; }
@@ -43,9 +48,10 @@ std::string PrepCudaConfig::printable() const {
   char buf[256];
   std::snprintf(buf, sizeof buf,
                 "id=%d name=%s threads=%d unroll=%d chunk_kib=%d ctas_per_sm=%d sm_div=%d "
-                "apply_order=%s",
+                "apply_order=%s accumulate=%s",
                 id, name, threads, unroll, chunk_kib, ctas_per_sm, sm_div,
-                apply_backward ? "backward" : "forward");
+                apply_backward ? "backward" : "forward",
+                accumulate == kAccumF32x2 ? "f32x2" : "f64");
   return buf;
 }
 
@@ -55,12 +61,15 @@ std::string config_table_hash() { return hash_hex(table_text(kTable)); }
 
 const PrepCudaConfig& config_by_id(int id) { return find_config(kTable, id, "preprocess_cuda"); }
 
-int heuristic(std::int64_t rows, std::int64_t cols, int itemsize, int sm_count) {
+int heuristic(std::int64_t rows, std::int64_t cols, int itemsize, int sm_count,
+              bool slow_fp64) {
   const std::int64_t bytes = rows * cols * itemsize;
   const std::int64_t per_item = std::int64_t{kTable[0].chunk_kib} << 10;
   // Fewer than two default items per SM: the small items keep every SM reading (and the
   // merge traffic of their partial moments is small in absolute terms).
-  return bytes < 2 * per_item * std::max(1, sm_count) ? kSmallChunkId : 0;
+  const bool small = bytes < 2 * per_item * std::max(1, sm_count);
+  if (slow_fp64 && itemsize <= 4) return small ? kSmallChunkF32x2Id : kF32x2Id;
+  return small ? kSmallChunkId : 0;
 }
 
 Plan make_plan(const PrepCudaConfig& cfg, std::int64_t rows, std::int64_t cols, int itemsize,

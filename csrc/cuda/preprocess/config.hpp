@@ -13,6 +13,16 @@
 
 namespace lepton::cuda::prep {
 
+// How the statistics pass sums a thread's values between its float64 folds (float16 and
+// float32 input; float64 input is summed in float64 under every config):
+// - kAccumF64: shifted sums in float64 (one float → double conversion and ~3 FP64 ops per value);
+// - kAccumF32x2: the same sums as unevaluated float32 pairs (hi + lo, error-free TwoSum/FMA
+//   products, ~25 FP32 ops per value, no FP64 until the fold): about 44 significant bits, so
+//   the statistics still agree with the CPU's to float64-level round-off, on GPUs whose FP64
+//   rate is a small fraction of FP32 (GeForce, L4, L40: 1/64) where the float64 sums would make
+//   the pass compute-bound. Bound: stats_cuda.cu, NOTES.md.
+enum Accum : int { kAccumF64 = 0, kAccumF32x2 = 1 };
+
 struct PrepCudaConfig {
   int id;
   const char* name;
@@ -26,6 +36,7 @@ struct PrepCudaConfig {
   int sm_div;         // persistent grids use sm_count / sm_div SMs (1: all; 2: half)
   bool apply_backward;  // apply pass takes items last to first: the end of the array, read last
                         // by the statistics pass, may still be in L2
+  int accumulate;       // Accum: the statistics pass's sums between folds
 
   std::string printable() const;
 };
@@ -33,8 +44,11 @@ struct PrepCudaConfig {
 const std::vector<PrepCudaConfig>& config_table();
 std::string config_table_hash();  // fnv1a64 of the printable table, 16 hex digits
 const PrepCudaConfig& config_by_id(int id);  // ValueError naming the valid ids
-// The default for a shape: small arrays get small work items so that every SM has some.
-int heuristic(std::int64_t rows, std::int64_t cols, int itemsize, int sm_count);
+// The default for a shape: small arrays get small work items so that every SM has some; on a
+// GPU with slow FP64 (slow_fp64: FP32:FP64 throughput above 2), float32/float16 input is summed
+// in float32 pairs (kAccumF32x2) instead of float64.
+int heuristic(std::int64_t rows, std::int64_t cols, int itemsize, int sm_count,
+              bool slow_fp64 = false);
 
 enum Layout : int { kRowMajor = 0, kColumnMajor = 1 };
 

@@ -32,6 +32,8 @@ int full_vector(int in_dtype, int layout);
 
 // The SM count of `device` (cached per device by the runtime; a cheap attribute query).
 int sm_count(int device);
+// Whether `device`'s FP64 throughput is below half its FP32 (the heuristic's f32x2 cue).
+bool slow_fp64(int device);
 
 // Checks what memory safety depends on: positive shape, leading dimension covering a row
 // (row-major) or a column (column-major), a known dtype and layout, a non-null pointer.

@@ -31,8 +31,15 @@ int sm_count(int device) {
   return sms;
 }
 
+bool slow_fp64(int device) {
+  int ratio = 0;
+  LEPTON_CUDA_CHECK(
+      cudaDeviceGetAttribute(&ratio, cudaDevAttrSingleToDoublePrecisionPerfRatio, device));
+  return ratio > 2;  // datacenter GPUs (V100, A100, H100/H200): 2; GeForce, L4, L40: 32–64
+}
+
 int resolve_config(int config, std::int64_t rows, std::int64_t cols, int itemsize, int device) {
-  if (config < 0) return heuristic(rows, cols, itemsize, sm_count(device));
+  if (config < 0) return heuristic(rows, cols, itemsize, sm_count(device), slow_fp64(device));
   return config_by_id(config).id;
 }
 

@@ -3,7 +3,8 @@
 - :func:`gram`: GramStats ``(n, mean, G)`` with ``mean`` (d,) and ``G`` (d, d) float64 **device**
   arrays of the input's library (the eigen-solver that follows runs on the device:
   ``cupy.linalg.eigh`` / ``torch.linalg.eigh``). Four launches of csrc/cuda/pca on the library's
-  current stream; one host synchronisation reads the NaN/Inf flag.
+  current stream; one host synchronisation reads the NaN/Inf flag. The centred tile products run
+  on the tensor cores (3×TF32) for float32 input, or on the SIMT cores (:func:`gram_engine`).
 - :func:`centred_matmul`: ``(x − mean) @ w`` in row blocks centred explicitly (no centred copy
   of ``x``), accurate when ``|mean| ≫ spread``.
 - :func:`randomized_svd`: subspace iteration on ``CᵀC`` (``C = x − mean`` implicit:
@@ -23,6 +24,9 @@ from lepton._validate import choice
 
 FLOATS = ("float32", "float64")
 _DTYPE_CODES = {"float32": 0, "float64": 1}
+GRAM_ENGINES = {"simt": 0, "tf32x3": 1}  # csrc/cuda/pca/gram_cuda.hpp: GramEngine
+_TF32_MIN_MAJOR = 8  # mma.sync TF32: Ampere and newer
+_CAPABILITY: dict[int, int] = {}  # device index -> compute capability major
 # Row blocks of centred_matmul: small enough to stay in a GPU's L2 cache between the subtraction
 # and the product that reads it back.
 _BLOCK_BYTES = 16 << 20
@@ -54,16 +58,42 @@ def _unit_stride_layout(d: ca.DeviceArray) -> tuple[int, int] | None:
     return rs, cs
 
 
-def gram(x: Any, *, accumulate: str = "float64", name: str = "x") -> Any:
+def gram_engine(engine: str, dtype: str, device: int) -> str:
+    """The engine that multiplies the centred tiles: ``engine`` checked, or ``"auto"``'s pick.
+
+    - ``"simt"``: FMA on the SIMT cores in the input's precision, float32 sums of ≤ 128 rows
+      (float64 input: float64 throughout), then float64.
+    - ``"tf32x3"`` (float32 input, compute capability ≥ 8.0): tensor cores, each centred value
+      split into two TF32 numbers (hi + lo, 22 significant bits), three MMAs per product, FP32
+      accumulation over ≤ 64 rows, then float64. Per Gram entry
+      ``|error| ≤ 3.7e-6 · Σᵣ |cᵣᵢ cᵣⱼ|`` (SIMT: 7.6e-6), csrc/cuda/pca/NOTES.md.
+    - ``"auto"``: tf32x3 for float32 input on a GPU that has it, else simt.
+    """
+    choice(engine, "engine", (*GRAM_ENGINES, "auto"))
+    if engine == "auto":
+        capable = dtype == "float32" and _capability_major(device) >= _TF32_MIN_MAJOR
+        return "tf32x3" if capable else "simt"
+    _core.gram_cuda_check_engine(GRAM_ENGINES[engine], _DTYPE_CODES[dtype])
+    return engine
+
+
+def _capability_major(device: int) -> int:
+    if device not in _CAPABILITY:
+        _CAPABILITY[device] = int(_core.cuda_device_info(device)["capability"][0])
+    return _CAPABILITY[device]
+
+
+def gram(x: Any, *, accumulate: str = "float64", engine: str = "auto", name: str = "x") -> Any:
     """GramStats of a CUDA matrix, as device arrays (see the module docstring).
 
-    ``accumulate`` is accepted for the CPU signature; the GPU kernel has one scheme: products
-    of the centred values in the input's precision over at most 128 rows, then float64.
+    ``accumulate`` is accepted for the CPU signature; on the GPU the scheme is the engine's
+    (:func:`gram_engine`): products summed over a few dozen rows, then in float64.
     """
     from lepton.ops.pca import GramStats
 
     choice(accumulate, "accumulate", ("float64", "input"))
     d = check_matrix(x, name)
+    engine = gram_engine(engine, d.dtype, d.device)
     layout = _unit_stride_layout(d)
     if layout is None:
         d = ca.contiguous(d)
@@ -79,7 +109,7 @@ def gram(x: Any, *, accumulate: str = "float64", name: str = "x") -> Any:
     ca.order_after_producers(stream, [d])
     _core.centred_gram_cuda(
         d.ptr, _DTYPE_CODES[d.dtype], n, cols, layout[0], layout[1], ptr["mean"], ptr["g"],
-        ptr["ws"], ws_elems, ptr["f"], d.device, stream,
+        ptr["ws"], ws_elems, ptr["f"], d.device, stream, GRAM_ENGINES[engine],
     )  # fmt: skip
     if ca.read_scalar(flag):
         raise _non_finite(name)
@@ -137,6 +167,77 @@ def eigh_descending(a: Any) -> tuple[Any, Any]:
 
     values, vectors = cupy.linalg.eigh(a)
     return values[::-1], vectors[:, ::-1]
+
+
+# top_eigen: block size, products per sweep, sweeps before the full eigh takes over, and the
+# relative eigenvalue accuracy asked of the Ritz values (the PCA bar is 1e-4; float64 G allows
+# ~1e-13, so 1e-9 leaves room both ways).
+_TOP_MIN_EXTRA = 16
+_TOP_MIN_D = 512  # below this the full syevd is cheaper (ops.pca_solver.eigen_cost, leads)
+_TOP_PRODUCTS = 4
+_TOP_MAX_SWEEPS = 25
+_TOP_TOL = 1e-9
+
+
+def top_eigen(
+    g: Any,
+    k: int,
+    *,
+    tol: float = _TOP_TOL,
+    max_sweeps: int = _TOP_MAX_SWEEPS,
+    full_below: int = _TOP_MIN_D,
+    seed: int = 0,
+) -> tuple[Any, Any]:
+    """The ``k`` largest eigenvalues (descending, device float64) and eigenvectors (d × k
+    columns) of a symmetric positive semi-definite device matrix, by block subspace iteration.
+
+    Instead of a full ``eigh`` of d × d (cuSOLVER syevd: ~28 ms at d = 2048 on an H200, lead),
+    sweeps of ``_TOP_PRODUCTS`` products G·Z on a block of l = k + max(k, 16) columns (float64
+    GEMMs, ~25 µs each at d = 2048), one QR, then Rayleigh–Ritz (the l × l projection solved on
+    the host). A sweep shrinks the error of eigenvalue i by (λ_{l+1}/λᵢ)^(2·products). It stops
+    when every Ritz value θᵢ (i < k) is within ``tol``·θᵢ of an eigenvalue by the residual
+    bound min(‖rᵢ‖, ‖rᵢ‖²/δᵢ) (rᵢ = Gxᵢ − θᵢxᵢ, δᵢ the gap to the nearest other Ritz value);
+    after ``max_sweeps`` sweeps, or when k > d/4 or d < ``full_below`` (the full solve is as
+    cheap), it returns the full ``eigh_descending`` slice instead. Deterministic for a given
+    ``seed``.
+    """
+    d = g.shape[0]
+    if not 1 <= k <= d:
+        msg = f"k: expected 1 <= k <= {d}, got {k}"
+        raise ValueError(msg)
+    if 4 * k > d or d < full_below:
+        values, vectors = eigh_descending(g)
+        return values[:k], vectors[:, :k]
+    size = min(d, k + max(k, _TOP_MIN_EXTRA))
+    omega = np.random.default_rng(seed).standard_normal((d, size))
+    z = orthonormal(g @ to_device(omega, g))
+    for _ in range(max_sweeps):
+        y = g @ z
+        theta, w = np.linalg.eigh(to_host(z.T @ y))  # Rayleigh–Ritz on the host: l × l
+        theta, w = theta[::-1], np.ascontiguousarray(w[:, ::-1])
+        w_dev = to_device(w, g)
+        x = z @ w_dev
+        r = y @ w_dev - x * to_device(theta.reshape(1, -1), g)
+        res = np.sqrt(np.maximum(to_host((r[:, :k] * r[:, :k]).sum(0)), 0.0))
+        if _ritz_converged(theta, res, k, tol):
+            return to_device(theta[:k].copy(), g), x[:, :k]
+        z = x
+        for _ in range(_TOP_PRODUCTS - 1):
+            z = g @ z
+        z = orthonormal(g @ z)
+    values, vectors = eigh_descending(g)
+    return values[:k], vectors[:, :k]
+
+
+def _ritz_converged(theta: np.ndarray, res: np.ndarray, k: int, tol: float) -> bool:
+    """Whether each of the first k Ritz values is within tol·θᵢ of an eigenvalue: the residual
+    bounds |θᵢ − λ| ≤ ‖rᵢ‖ and ≤ ‖rᵢ‖²/δᵢ (δᵢ: gap to the nearest other Ritz value)."""
+    gaps = np.full(k, np.inf)
+    gaps[1:] = theta[:k - 1] - theta[1:k]  # fmt: skip
+    gaps[:-1] = np.minimum(gaps[:-1], theta[: k - 1] - theta[1:k])
+    gaps = np.minimum(gaps, theta[:k] - theta[k])
+    bound = np.minimum(res, res**2 / np.maximum(gaps, np.finfo(float).tiny))
+    return bool(np.all(bound <= tol * np.maximum(theta[:k], np.finfo(float).tiny)))
 
 
 def orthonormal(a: Any) -> Any:

@@ -5,6 +5,11 @@ the CPU op: the apply kernel computes the CPU kernel's arithmetic in the same pr
 same coefficients (planned on the host by :mod:`lepton.ops.preprocess_plan`), and the statistics
 are float64 moments merged in a fixed order (same input and config → bit-identical statistics;
 against the CPU they agree to float64 round-off, the grouping of the sums being different).
+Between its float64 folds a thread sums float16/float32 values in float64, or, under the
+configs with ``accumulate="f32x2"`` (the heuristic's pick on GPUs with slow FP64: GeForce, L4),
+in error-free float32 pairs (~44 bits, no FP64 per value): the same CPU agreement, other
+round-off — so the default statistics of one input may differ in the last bits between a
+datacenter GPU and a GeForce one (each is deterministic for its config).
 
 - ``column_stats`` returns a host :class:`ColumnStats` (float64 numpy arrays): reading the
   5 × cols result back is its one host synchronisation. ``preprocess(x)`` without ``stats``
@@ -12,7 +17,9 @@ against the CPU they agree to float64 round-off, the grouping of the sums being 
 - Inputs: float16, float32, float64; row-major or column-major, with any row (or column)
   stride; other strides are copied to C order by the input's library. float16 is widened
   exactly to float32, so its results are those of the CPU op on ``x.astype(np.float32)``.
-- Outputs are the input's library's arrays on its device, in the input's memory order;
+- Outputs are the input's library's arrays on its device, in the input's memory order by the
+  rule of :mod:`lepton.ops.preprocess_layout` (the CPU op's too): a column-major input (an
+  F-ordered array or a view of one) gives an F-ordered output, anything else a C-ordered one;
   ``out=`` takes such an array (never a host one: mixing host and device raises).
 - ``config``: an id of ``config_table("preprocess_cuda")``; ``None`` asks the tuning cache
   (op ``"preprocess"`` on ``cuda:N``), else the shape heuristic.
@@ -27,36 +34,20 @@ import numpy as np
 from lepton import _core
 from lepton import _cuda_arrays as ca
 from lepton._tuned import tuned_config
+from lepton.ops.preprocess_layout import ROW_MAJOR
+from lepton.ops.preprocess_layout import matrix_layout as layout_of
 from lepton.ops.preprocess_plan import PreprocessPlan
 
 FLOAT_INPUTS = ("float16", "float32", "float64")
 IN_CODES = {"float16": 0, "float32": 1, "float64": 2}
 OUT_CODES = {"float32": 0, "float64": 1, "float16": 2, "int8": 3}
-ROW_MAJOR, COLUMN_MAJOR = 0, 1
 _HINT = "; integer data is not converted silently (cast to float32 first)"
 
 
 def matrix_layout(d: ca.DeviceArray) -> tuple[int, int] | None:
-    """``(layout, ld)`` for a 2-D array the kernels read in place, or ``None`` (copy it).
-
-    Row-major: unit stride along a row, rows ``ld`` elements apart (``ld >= cols``);
-    column-major: unit stride down a column, columns ``ld`` apart (``ld >= rows``).
-    """
-    rows, cols = d.shape
-    if any(s % d.itemsize for s in d.strides):
-        return None
-    e0, e1 = (s // d.itemsize for s in d.strides)
-    if cols == 1 and (rows == 1 or e0 == 1):
-        return COLUMN_MAJOR, rows  # one contiguous column: vectors run down it
-    if cols == 1 or e1 == 1:
-        ld = e0 if rows > 1 else cols
-        if ld >= cols:
-            return ROW_MAJOR, ld
-    if rows == 1 or e0 == 1:
-        ld = e1 if cols > 1 else rows
-        if ld >= rows:
-            return COLUMN_MAJOR, ld
-    return None
+    """``(layout, ld)`` for a 2-D array the kernels read in place, or ``None`` (copy it to C
+    order): :func:`lepton.ops.preprocess_layout.matrix_layout` of its metadata."""
+    return layout_of(d.shape, d.strides, d.itemsize)
 
 
 class Matrix:
@@ -161,7 +152,7 @@ def check_out(out: Any, m: Matrix, dtype: str) -> ca.DeviceArray:
     if od.shape != (m.rows, m.cols):
         msg = f"out: expected shape {(m.rows, m.cols)}, got {od.shape}"
         raise ValueError(msg)
-    order = "C" if m.layout == ROW_MAJOR else "F"
+    order = out_order(m)
     if not (od.is_c_contiguous() if order == "C" else _is_f_contiguous(od)):
         msg = f"out: expected a {order}-contiguous array (the memory order of x)"
         raise ValueError(msg)
@@ -176,8 +167,16 @@ def check_out(out: Any, m: Matrix, dtype: str) -> ca.DeviceArray:
     return od
 
 
+def out_order(m: Matrix) -> str:
+    """The output's order: that of x's layout ("F" for column-major), which is
+    ``preprocess_layout.output_order`` of x (the CPU op's rule) since the layout comes from it."""
+    return "C" if m.layout == ROW_MAJOR else "F"
+
+
 def _new_output(m: Matrix, dtype: str) -> ca.DeviceArray:
-    if m.layout == ROW_MAJOR:
+    """A new output in ``out_order(m)``: the kernels write it in x's layout, with a dense
+    leading dimension."""
+    if out_order(m) == "C":
         return ca.describe(ca.empty(m.d, (m.rows, m.cols), dtype), "out")
     return ca.describe(ca.empty(m.d, (m.cols, m.rows), dtype).T, "out")  # Fortran order
 

@@ -36,8 +36,10 @@ Semantics (each one tested in ``tests/ops/test_preprocess.py``):
   ``StandardScaler.transform`` uses on float32 data), in float64 otherwise; coefficients are
   planned in float64.
 * Inputs must be float32 or float64 (integers raise ``TypeError``: ops never convert silently).
-  C- and Fortran-ordered arrays are read in place and the output keeps the input's order; other
-  strides are copied to C order first.
+  C- and Fortran-ordered arrays are read in place and the output keeps the input's order; a
+  strided view is copied first, to Fortran order when it is column-major (unit stride down its
+  columns: row ranges or column subsets of a Fortran-ordered array), else to C order, and the
+  output has that order — on every device (:mod:`lepton.ops.preprocess_layout`).
 * **CUDA arrays** (cupy, torch CUDA tensors; float16 as well, widened exactly to float32) run
   both passes on their device with the same numbers (``_preprocess_cuda``); results are the
   input's library's arrays, ``out=`` must be one on the same device, and ``config`` is a
@@ -55,6 +57,7 @@ from lepton import _core
 from lepton._cuda_arrays import describe_all, is_cuda
 from lepton.ops import _preprocess_cuda
 from lepton.ops._gemm_cuda import require_cuda_build
+from lepton.ops.preprocess_layout import output_order
 from lepton.ops.preprocess_plan import (
     EmptyColumnWarning,
     Options,
@@ -84,8 +87,9 @@ __all__ = [
 
 
 def _output(arr: np.ndarray, dtype: np.dtype, out: Any) -> np.ndarray:
-    """A new array like ``arr`` (same order), or ``out`` checked to be a valid destination."""
-    order = "F" if arr.flags.f_contiguous and not arr.flags.c_contiguous else "C"
+    """A new array like ``arr`` (its order by ``preprocess_layout.output_order``, the CUDA op's
+    rule too), or ``out`` checked to be a valid destination."""
+    order = output_order(arr.shape, arr.strides, arr.itemsize)
     if out is None:
         return np.empty(arr.shape, dtype=dtype, order=order)
     if not isinstance(out, np.ndarray):

@@ -18,6 +18,7 @@ from lepton import _core
 from lepton._cuda_arrays import is_cuda
 from lepton._tuned import tuned_config
 from lepton._validate import host_array
+from lepton.ops.preprocess_layout import output_order
 
 __all__ = [
     "ColumnStats",
@@ -99,10 +100,19 @@ class ColumnStats:
 
 
 def host_matrix(x: Any, name: str = "x") -> np.ndarray:
-    """A float32/float64 2-D array in C or Fortran order (other strides copied to C order)."""
+    """A float32/float64 2-D array in C or Fortran order: a strided view is copied to the
+    contiguous order of its layout (``preprocess_layout.output_order``: column-major views to
+    Fortran order, anything else to C order)."""
     if isinstance(x, np.ndarray) and not x.dtype.isnative:
         # host_array compares dtypes before it fixes the byte order: fix it first (keeps order).
         x = x.astype(x.dtype.newbyteorder("="))
+    if (
+        isinstance(x, np.ndarray)
+        and x.ndim == 2
+        and not (x.flags.c_contiguous or x.flags.f_contiguous)
+        and output_order(x.shape, x.strides, x.itemsize) == "F"
+    ):
+        x = np.asfortranarray(x)  # a view of a column-major array stays column-major
     if isinstance(x, np.ndarray) and x.ndim == 2 and x.flags.f_contiguous:
         # Read column-major data in place: validate its C-ordered transpose, turn it back.
         t = host_array(x.T, name, dtypes=_IN_DTYPES, ndim=2, allow_empty=True, hint=_INT_HINT)

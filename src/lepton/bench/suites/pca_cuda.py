@@ -1,16 +1,25 @@
 """GPU cases of the ``pca`` suite (``full`` size; CUDA build + GPU + torch present).
 
-- tall, 1M × 256 float32, k = 16: ``lepton.PCA`` (auto → centred Gram kernel + device eigh)
-  against ``cupy.cov`` + ``cupy.linalg.eigh`` as a cupy user writes it (issue bar: ≤ 0.6× its
-  time and joules), ``torch.cov`` + ``torch.linalg.eigh``, ``torch.pca_lowrank`` and cuML's PCA
-  when importable.
-- wide, 200k × 2048 float32, k = 64: ``lepton.PCA(solver="randomized")`` with as many power
-  iterations as ``torch.pca_lowrank``'s default (niter = 2) against ``torch.pca_lowrank``
-  (issue bar: faster), cupy cov + eigh and cuML.
+The issue-13 comparison rows, each case with the same float32 data:
 
-The data (rank d/4 signal, unit noise, column offsets ±50) is generated on the device. The
-notes record, for every implementation, the largest relative error of its top-k explained
-variances against a float64 eigen-solution of the same data. Timed with
+- **lepton PCA auto** (the timed lepton row): ``lepton.PCA(k)`` as a user calls it; the solver
+  the device rule picks (``ops.pca_solver.choose_device_solver``) is in the case's params with
+  both solvers' predicted costs;
+- lepton variants: the covariance solver (3×TF32 tensor-core Gram + device eigh), the Gram +
+  eigh on each Gram engine (``simt`` and ``tf32x3``, ``_pca_cuda.gram``), each Gram engine alone,
+  the tf32x3 Gram + the k-eigenpair solve (``_pca_cuda.top_eigen``: the covariance solver the
+  estimator gets once it calls it), and the randomized solver with ``torch.pca_lowrank``'s 2
+  power iterations;
+- peers: ``cupy.cov`` + ``cupy.linalg.eigh`` as a cupy user writes it (cupy promotes float32 to a
+  float64 covariance), ``torch.cov`` + ``torch.linalg.eigh``, ``torch.pca_lowrank(q=k)``
+  (niter = 2) and cuML's PCA when importable.
+
+Cases: tall, 1M × 256, k = 16 (issue bar: ≤ 0.5× cupy cov + eigh joules) and wide, 200k × 2048,
+k = 64 (bar: ≤ 1.0× torch.pca_lowrank time and joules); both: explained variances within 1e-4
+relative of float64. The data (rank d/4 signal with scales logspace(20 → 3), unit noise, column
+offsets ±50) is generated on the device. The notes record, for every implementation that returns
+explained variances, the largest relative error of its top-k against a float64 eigen-solution of
+the same data, and the first-principles predicted times of each Gram engine. Timed with
 ``Impl.sync = torch.cuda.synchronize`` (a device-wide wait, covering cupy's stream too).
 """
 
@@ -28,6 +37,7 @@ TALL = (1_000_000, 256, 16)
 WIDE = (200_000, 2048, 64)
 DEVICE = "cuda:0"
 POWER_ITERATIONS = 2  # torch.pca_lowrank's default niter
+ENGINES = ("simt", "tf32x3")  # the centred Gram's engines (lepton.ops._pca_cuda.gram_engine)
 
 
 def _data(torch: Any, n: int, d: int, seed: int) -> Any:
@@ -80,36 +90,92 @@ def _host(a: Any) -> np.ndarray:
     return np.asarray(a.get() if hasattr(a, "get") else a, dtype=np.float64)
 
 
-def _case(torch: Any, name: str, n: int, d: int, k: int, seed: int, **pca: Any) -> Case:
+def _lepton_impls(x_in: Any, n: int, d: int, k: int, sync: Any) -> list[Impl]:
     from lepton.estimators import PCA
+    from lepton.ops import _pca_cuda
 
+    def pca(**kw: Any) -> Callable[[], Any]:
+        return lambda: PCA(k, random_state=0, **kw).fit(x_in).explained_variance_
+
+    def gram_eigh(engine: str) -> Callable[[], Any]:
+        def run() -> Any:
+            stats = _pca_cuda.gram(x_in, engine=engine)
+            return _pca_cuda.eigh_descending(stats.gram)[0][:k] / (n - 1)
+
+        return run
+
+    def gram_only(engine: str) -> Callable[[], None]:
+        return lambda: _pca_cuda.gram(x_in, engine=engine) and None
+
+    def gram_top_eigen() -> Any:  # the covariance solver with a k-eigenpair solve
+        stats = _pca_cuda.gram(x_in, engine="tf32x3")
+        return _pca_cuda.top_eigen(stats.gram, k)[0] / (n - 1)
+
+    impls = [
+        Impl("lepton PCA auto", pca(), is_lepton=True, sync=sync),
+        Impl("lepton PCA covariance", pca(solver="covariance"), sync=sync),
+        Impl(f"lepton PCA randomized n_iter={POWER_ITERATIONS}",
+             pca(solver="randomized", n_power_iterations=POWER_ITERATIONS), sync=sync),
+    ]  # fmt: skip
+    for engine in ENGINES:
+        impls.append(Impl(f"lepton Gram {engine} + eigh", gram_eigh(engine), sync=sync))
+        impls.append(Impl(f"lepton Gram {engine} only", gram_only(engine), sync=sync))
+    impls.append(Impl("lepton Gram tf32x3 + top_eigen", gram_top_eigen, sync=sync))
+    return impls
+
+
+def _predictions(n: int, d: int, k: int) -> tuple[dict[str, Any], str]:
+    """The device rule's pick and predicted costs (params), and each Gram engine's predicted
+    time from its flops and bytes (notes); H200 leads of ops.pca_solver."""
+    from lepton.ops.pca_solver import H200, choose_device_solver, device_solver_costs, gram_flops
+
+    n_iter = 7 if k < 0.1 * min(n, d) else 4  # PCA's n_power_iterations="auto" (sklearn's)
+    costs = device_solver_costs(n, d, k, n_oversamples=10, n_iter=n_iter)
+    topk = device_solver_costs(n, d, k, n_oversamples=10, n_iter=n_iter, eigen="topk")
+    params = {
+        "auto solver": choose_device_solver(n, d, k, 10, n_iter),
+        "auto solver (topk eigen)": choose_device_solver(n, d, k, 10, n_iter, eigen="topk"),
+        **{f"predicted {name} ms": round(1e3 * c, 2) for name, c in costs.items()},
+        "predicted covariance (topk eigen) ms": round(1e3 * topk["covariance"], 2),
+    }
+    read = n * d * 4 / H200.read_bytes_per_s
+    flops = gram_flops(n, d)
+    grams = "; ".join(
+        f"{engine} {1e3 * max(read, flops / rate):.2f} ms ({flops / 1e12:.3g} TFLOP at "
+        f"{rate / 1e12:.0f} TFLOP/s, read {1e3 * read:.2f} ms)"
+        for engine, rate in H200.gram_flops.items()
+    )
+    return params, f"predicted Gram pass (H200 leads, + {1e3 * read:.2f} ms column sums): {grams}"
+
+
+def _case(torch: Any, name: str, n: int, d: int, k: int, seed: int) -> Case:
     x = _data(torch, n, d, seed)
     exact = _exact_variances(torch, x, k)
     cupy = _cupy()
     x_in = cupy.asarray(x) if cupy is not None else x
     runs, skipped = _peers(torch, x, k)
-
-    def lepton() -> Any:
-        return PCA(k, random_state=0, **pca).fit(x_in).explained_variance_
-
     sync = torch.cuda.synchronize
-    label = f"lepton PCA {pca.get('solver', 'auto')}"
-    impls = [Impl(label, lepton, is_lepton=True, sync=sync)]
+    impls = _lepton_impls(x_in, n, d, k, sync)
     impls += [Impl(label, run, sync=sync) for label, run in runs.items()]
     errors = []
     for impl in impls:
-        got = _host(impl.run())[:k]
-        errors.append(f"{impl.name}: {np.max(np.abs(got / exact - 1)):.1e}")
+        got = impl.run()
+        if got is not None:  # the Gram-only rows return nothing to compare
+            errors.append(f"{impl.name}: {np.max(np.abs(_host(got)[:k] / exact - 1)):.1e}")
+    params, predicted = _predictions(n, d, k)
     return Case(
         suite="pca",
         name=f"cuda {name} {n}x{d} k={k}",
-        params=_params(n=n, d=d, k=k) | {"dtype": "float32", "input": "cupy" if cupy else "torch"},
+        params=_params(n=n, d=d, k=k)
+        | {"dtype": "float32", "input": "cupy" if cupy else "torch"}
+        | params,
         impls=impls,
         work_ops=2.0 * n * d * d,
         work_bytes=float(n * d * 4),
         device=DEVICE,
         notes="max rel. error of the top-k explained variances vs float64 eigh: "
-        + "; ".join(errors),
+        + "; ".join(errors)
+        + f". {predicted}",
         skipped=skipped,
     )
 
@@ -120,9 +186,4 @@ def cases() -> list[Case]:
         return []
     import torch
 
-    return [
-        _case(torch, "tall", *TALL, seed=10),
-        _case(
-            torch, "wide", *WIDE, seed=11, solver="randomized", n_power_iterations=POWER_ITERATIONS
-        ),
-    ]
+    return [_case(torch, "tall", *TALL, seed=10), _case(torch, "wide", *WIDE, seed=11)]
