@@ -1,6 +1,7 @@
 import pytest
 
 from lepton import _core
+from lepton.ops._plan import forget_plans
 
 
 def _gpu_available() -> bool:
@@ -14,3 +15,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("gpu") is not None:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _own_tuning_cache(tmp_path_factory, monkeypatch):
+    """No test reads or writes the user's tuning cache, and none sees another's resolved plans
+    (ops keep per-signature plans for the whole process)."""
+    monkeypatch.setenv("LEPTON_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "tuning-cache"))
+    forget_plans()
+    yield
+    forget_plans()

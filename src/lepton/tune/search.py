@@ -311,7 +311,7 @@ def _summarise(
 
 
 def _store(result: TuneResult, cache: TuningCache) -> None:
-    parts = key_parts(result.op, result.shape, result.dtype, result.device)
+    parts = key_parts(result.op, result.shape, result.dtype, result.device, result.objective)
     key = make_key(parts)
     cache.put(
         key,
