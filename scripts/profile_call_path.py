@@ -142,23 +142,28 @@ def profile_top(call: Any, calls: int, top: int = 14) -> list[tuple[str, float, 
 # --- the cases ----------------------------------------------------------------------------------
 
 
-def cpu_cases() -> dict[str, Any]:
+def cpu_cases(linear: bool = True) -> dict[str, Any]:
     from lepton import _core, ops
 
     rng = np.random.default_rng(0)
     a = rng.integers(-128, 128, (64, 64), dtype=np.int8)
     b = rng.integers(-128, 128, (64, 64), dtype=np.int8)
-    w = rng.integers(-127, 128, (4096, 4096), dtype=np.int8)
-    packed = ops.pack_weights(w, rng.random(4096, dtype=np.float32), rng.random(4096, np.float32))
-    x1 = rng.standard_normal((1, 4096), dtype=np.float32)
-    x32 = rng.standard_normal((32, 4096), dtype=np.float32)
     cfg = 0
-    return {
+    cases = {
         "cpu int8_gemm 64^3 config=None": lambda: ops.int8_gemm(a, b),
         "cpu int8_gemm 64^3 config=0": lambda: ops.int8_gemm(a, b, config=cfg),
         "cpu _core.int8_gemm 64^3 heuristic (floor)": lambda: _core.int8_gemm(
             a, b, None, None, None, None, "int32", 1.0, -1
         ),
+    }
+    if not linear:
+        return cases
+    w = rng.integers(-127, 128, (4096, 4096), dtype=np.int8)
+    packed = ops.pack_weights(w, rng.random(4096, dtype=np.float32), rng.random(4096, np.float32))
+    x1 = rng.standard_normal((1, 4096), dtype=np.float32)
+    x32 = rng.standard_normal((32, 4096), dtype=np.float32)
+    return {
+        **cases,
         "cpu linear_int8 M=1 N=K=4096 packed": lambda: ops.linear_int8(x1, packed),
         "cpu linear_int8 M=32 N=K=4096 packed": lambda: ops.linear_int8(x32, packed),
     }
@@ -193,7 +198,24 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--only", choices=("cpu", "cuda"))
+    parser.add_argument(
+        "--bare",
+        metavar="CASE",
+        help="run only the case whose name contains CASE, --calls times after one warm-up call, "
+        "with no timing or counting: for instruction counts that a loaded machine cannot skew "
+        "(valgrind --tool=callgrind at --calls 0 and N; see count_call_instructions.sh)",
+    )
     args = parser.parse_args()
+    if args.bare:
+        if args.bare.startswith("cuda"):
+            everything = cuda_cases()[0]
+        else:
+            everything = cpu_cases(linear="linear" in args.bare)
+        (call,) = [c for name, c in everything.items() if args.bare in name]
+        call()
+        for _ in range(args.calls):
+            call()
+        return
 
     sys.addaudithook(_audit)
     _count_stats()

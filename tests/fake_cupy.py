@@ -2,9 +2,10 @@
 
 Everything lepton does on the host for a CUDA call runs for real (describing arrays, checks,
 config resolution, the tuning-cache lookup, allocations and stream queries through "cupy");
-only the ``_core`` CUDA entry points are replaced, by ``stub_core``, with recorders that check
-their arguments' types and do no device work. Arrays keep their data in numpy buffers whose
-addresses stand in for device pointers, so alignment and strides are those of real memory.
+only the ``_core`` CUDA entry points are replaced, by ``CoreStub``, with recorders that do no
+device work (and cost next to nothing, so that timings show lepton's own host cost). Arrays
+keep their data in numpy buffers whose addresses stand in for device pointers, so alignment and
+strides are those of real memory.
 
 Counters say what each call did: ``FakeCupy.counts`` (allocations, stream queries, host
 synchronisations: ``.get()``, ``.item()``, ``deviceSynchronize``) and ``CoreStub.calls``. A
@@ -217,12 +218,10 @@ class CoreStub:
 
         def launch(*args: Any) -> None:
             calls["int8_gemm_cuda"] += 1
-            assert all(isinstance(v, (int, float)) for v in args), args
             self.launches.append({"config": args[-3], "workspace_elems": args[-4]})
 
         def quantize_rows(*args: Any) -> None:
             calls["quantize_rows_cuda"] += 1
-            assert all(isinstance(v, int) for v in args), args
 
         def counted(name: str, value: Any) -> Any:
             def f(*args: Any) -> Any:

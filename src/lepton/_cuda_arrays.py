@@ -87,6 +87,10 @@ class DeviceArray:
 
 
 def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    if len(shape) == 1:
+        return (itemsize,)
+    if len(shape) == 2:
+        return (itemsize * max(shape[1], 1), itemsize)
     strides, step = [], itemsize
     for dim in reversed(shape):
         strides.append(step)
@@ -134,8 +138,7 @@ def _typestr(typestr: str) -> tuple[str, int, bool]:
     return known
 
 
-def _describe_cai(x: Any, name: str) -> DeviceArray:
-    cai = x.__cuda_array_interface__
+def _describe_cai(x: Any, name: str, cai: dict[str, Any]) -> DeviceArray:
     version = int(cai.get("version", 0))
     if version < 2:
         msg = f"{name}: __cuda_array_interface__ version {version} is not supported (need 2+)"
@@ -147,7 +150,7 @@ def _describe_cai(x: Any, name: str) -> DeviceArray:
     if not native:
         msg = f"{name}: expected a native-endian dtype, got {cai['typestr']!r}"
         raise TypeError(msg)
-    shape = tuple(int(d) for d in cai["shape"])
+    shape = tuple(map(int, cai["shape"]))
     strides = cai.get("strides")
     strides = _c_strides(shape, itemsize) if strides is None else tuple(map(int, strides))
     ptr, readonly = int(cai["data"][0]), bool(cai["data"][1])
@@ -181,13 +184,16 @@ def _from_dlpack(x: Any, name: str) -> Any:
 
 def describe(x: Any, name: str) -> DeviceArray:
     """Metadata of CUDA array ``x`` (no copy); ``TypeError`` naming ``name`` if it is not one."""
-    if (_kinds.get(type(x)) or _kind(type(x))) == "torch":
+    kind = _kinds.get(type(x)) or _kind(type(x))
+    if kind == "torch":
         if x.device.type != "cuda":
             msg = f"{name}: expected a CUDA tensor, got one on {x.device}"
             raise TypeError(msg)
         return _describe_torch(x)
-    if hasattr(x, "__cuda_array_interface__"):
-        return _describe_cai(x, name)
+    # read once: producers build the dict on every access
+    cai = getattr(x, "__cuda_array_interface__", None)
+    if cai is not None:
+        return _describe_cai(x, name, cai)
     dev = getattr(x, "__dlpack_device__", None)
     if dev is not None and int(dev()[0]) == _DLPACK_CUDA:
         return describe(_from_dlpack(x, name), name)

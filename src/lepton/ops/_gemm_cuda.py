@@ -172,7 +172,7 @@ def int8_gemm(
     a_scale = device_vector(d.get("a_scale"), "a_scale", m)
     b_scale = device_vector(d.get("b_scale"), "b_scale", n)
     bias = device_vector(d.get("bias"), "bias", n)
-    epilogue = any(v is not None for v in (a_scale, b_scale, bias)) or activation is not None
+    epilogue = not (a_scale is None and b_scale is None and bias is None and activation is None)
     out = out_dtype_arg(out_dtype, epilogue, out_scale, _OUT_DTYPES)
     a_op, _ = k_major(a, "a")
     b_op, _ = k_major(b, "b")

@@ -137,7 +137,7 @@ def int8_gemm(
             cannot run this shape (the message says why).
     """
     scale = out_scale_arg(out_scale)
-    if is_cuda(a) or is_cuda(b) or any(is_cuda(x) for x in (a_scale, b_scale, bias)):
+    if is_cuda(a) or is_cuda(b) or is_cuda(a_scale) or is_cuda(b_scale) or is_cuda(bias):
         args = {"a": a, "b": b, "a_scale": a_scale, "b_scale": b_scale, "bias": bias}
         return _gemm_cuda.int8_gemm(args, activation, out_dtype, config, out_scale=scale)
     hint = "; quantize float data first with lepton.ops.quantize"
