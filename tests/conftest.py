@@ -1,7 +1,23 @@
+import os
+
 import pytest
 
 from lepton import _core
-from lepton.ops._plan import forget_plans
+from lepton.ops import forget_plans
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_tuning_cache(tmp_path_factory):
+    """The whole suite reads and writes a tuning cache of its own, never the user's: a stale or
+    corrupt user cache must not change what an op test runs (tests that need a fresh cache per
+    test, like tests/tune, point LEPTON_CACHE_DIR elsewhere themselves)."""
+    saved = os.environ.get("LEPTON_CACHE_DIR")
+    os.environ["LEPTON_CACHE_DIR"] = str(tmp_path_factory.mktemp("lepton-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("LEPTON_CACHE_DIR", None)
+    else:
+        os.environ["LEPTON_CACHE_DIR"] = saved
 
 
 def _gpu_available() -> bool:
@@ -18,10 +34,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _own_tuning_cache(tmp_path_factory, monkeypatch):
-    """No test reads or writes the user's tuning cache, and none sees another's resolved plans
-    (ops keep per-signature plans for the whole process)."""
-    monkeypatch.setenv("LEPTON_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "tuning-cache"))
+def _fresh_plans():
+    """No test sees the call plans another resolved (ops keep them for the whole process: a
+    config resolved under one test's tuning cache or monkeypatch must not serve the next)."""
     forget_plans()
     yield
     forget_plans()

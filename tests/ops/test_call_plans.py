@@ -72,6 +72,12 @@ class Touches:
         self.active = False
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    """The entries these tests store stay theirs."""
+    monkeypatch.setenv("LEPTON_CACHE_DIR", str(tmp_path / "cache"))
+
+
 @pytest.fixture
 def touches(monkeypatch):
     return Touches(monkeypatch)
