@@ -94,7 +94,7 @@ def resolve_config(
     def check(cfg: int) -> int:
         return int(_core.gemm_cuda_resolve_config(cfg, m, n, k, code, device))
 
-    return _plan.resolve_config(config, "int8_gemm_cuda", tuned, check)[0]
+    return _plan.resolve_config(config, "int8_gemm_cuda", tuned, check)
 
 
 def _plan_gemm(config: Any, m: int, n: int, k: int, k_padded: int, out_dtype: str, device: int):

@@ -66,8 +66,8 @@ def resolve_config(
     tuned: Callable[[], int | None],
     check: Callable[[int], int] | None = None,
     default: int = -1,
-) -> tuple[int, bool]:
-    """``(config id to run, whether it came from the tuning cache)``.
+) -> int:
+    """The config id to run.
 
     ``config`` is the caller's id (checked by ``config_arg``, then by ``check``: its errors
     propagate) or None: the tuning cache's id (``tuned()``), or ``default`` (-1: the core's
@@ -77,11 +77,11 @@ def resolve_config(
     """
     if config is not None:
         cfg = config_arg(config, table)
-        return (cfg if check is None else check(cfg)), False
+        return cfg if check is None else check(cfg)
     cached = tuned()
     if cached is not None:
         try:
-            return (cached if check is None else check(cached)), True
+            return cached if check is None else check(cached)
         except ValueError:
             pass  # tuned for another build, output or neighbouring shape: not for this call
-    return (default if check is None else check(default)), False
+    return default if check is None else check(default)

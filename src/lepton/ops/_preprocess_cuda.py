@@ -99,7 +99,7 @@ def resolve_config(config: Any, m: Matrix) -> int:
         def tuned() -> int | None:
             return tuned_config("preprocess", (rows, cols), dtype, f"cuda:{device}")
 
-        cfg, _ = _plan.resolve_config(config, "preprocess_cuda", tuned, check)
+        cfg = _plan.resolve_config(config, "preprocess_cuda", tuned, check)
         _plan.remember(_PLANS, key, cfg)
     return cfg
 

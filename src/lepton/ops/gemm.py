@@ -65,7 +65,7 @@ def _planned_config(m: int, n: int, k: int) -> tuple[tuple[Any, ...], int]:
     key = (m, n, k, _core.active_isa(), _core.num_threads())
     cfg = _PLANS.get(key)
     if cfg is None:
-        cfg, _ = _plan.resolve_config(
+        cfg = _plan.resolve_config(
             None, "int8_gemm", lambda: tuned_config("int8_gemm", (m, n, k), "int8", "cpu")
         )
         _plan.remember(_PLANS, key, cfg)

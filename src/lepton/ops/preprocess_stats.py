@@ -135,7 +135,7 @@ def config_id(config: Any, arr: np.ndarray) -> int:
         def tuned() -> int | None:
             return tuned_config("preprocess", (rows, cols), dtype, "cpu")
 
-        cfg, _ = _plan.resolve_config(None, "preprocess", tuned, default=0)
+        cfg = _plan.resolve_config(None, "preprocess", tuned, default=0)
         _plan.remember(_PLANS, key, cfg)
     return cfg
 
