@@ -49,7 +49,7 @@ _TORCH_DTYPES = {
 }
 
 
-@dataclass(slots=True)  # not frozen: a frozen dataclass costs µs to build, several per call
+@dataclass(slots=True, eq=False)  # not frozen: a frozen dataclass costs µs to build
 class DeviceArray:
     """Metadata of one CUDA array, and the library object that owns its memory (read-only by
     convention)."""
