@@ -107,7 +107,7 @@ def test_tune_show_and_clear_in_json(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LEPTON_CACHE_DIR", str(tmp_path))
     assert cli.main(["tune", "show", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown == {"path": str(tmp_path / "tuning.json"), "entries": {}}
+    assert shown == {"path": str(tmp_path / "tuning.json"), "entries": {}, "unusable": {}}
     assert cli.main(["tune", "clear", "--op", "gemm", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"removed": 0, "op": "gemm"}
 

@@ -174,3 +174,91 @@ def test_config_table_int8_gemm_cuda():
     assert {c["cta_cap_div"] for c in table} >= {0, 2, 4}
     assert ops.config_table_hash("int8_gemm_cuda") == ops.config_table_hash("int8_gemm_cuda")
     assert ops.config_table_hash("int8_gemm_cuda") != ops.config_table_hash("int8_gemm")
+
+
+# --- which library and device: lepton._dispatch --------------------------------------------------
+
+
+class _MaybeOnDevice:
+    """An array type whose instances are on the host or the device (the interface attribute
+    exists only for device ones): is_cuda must ask each instance, never cache by type."""
+
+    def __init__(self, on_device):
+        if on_device:
+            self.__cuda_array_interface__ = FakeCuda((2, 2)).__cuda_array_interface__
+
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros((2, 2), np.float32)
+
+
+def test_is_cuda_asks_each_instance_of_a_mixed_type():
+    from lepton._dispatch import is_cuda, placement
+
+    assert is_cuda(_MaybeOnDevice(True))
+    assert not is_cuda(_MaybeOnDevice(False))
+    assert is_cuda(_MaybeOnDevice(True))
+    assert not is_cuda(None)
+    assert not is_cuda(np.zeros(3))
+    assert not is_cuda(np.ma.masked_array([1.0]))  # numpy subclasses are host arrays
+    assert placement(_MaybeOnDevice(False)).device == "cpu"
+    assert placement(FakeCuda((1,), device=2)).device == "cuda:2"
+
+
+def test_torch_cpu_tensors_are_host_arrays():
+    torch = pytest.importorskip("torch")
+    from lepton._dispatch import is_cuda, placement
+
+    t = torch.zeros(3)
+    assert not is_cuda(t)
+    assert placement(t) == placement(t)
+    assert placement(t).library == "torch"
+    assert placement(t).device == "cpu"
+
+
+def test_inference_arrays_names_are_the_dispatch_ones():
+    from lepton import _dispatch
+    from lepton.inference import arrays
+
+    for name in ("Backend", "namespace", "to_backend", "to_host"):
+        assert getattr(arrays, name) is getattr(_dispatch, name)
+    assert ca.is_cuda is _dispatch.is_cuda
+
+
+def test_describe_reads_the_interface_once():
+    reads = []
+
+    class Counting(FakeCuda):
+        def __getattribute__(self, name):
+            if name == "__cuda_array_interface__":
+                reads.append(name)
+            return super().__getattribute__(name)
+
+    x = Counting((3, 4), "<f2")
+    reads.clear()  # the constructor reads it too
+    d = ca.describe(x, "x")
+    assert (d.dtype, d.itemsize, d.shape, d.strides) == ("float16", 2, (3, 4), (8, 2))
+    assert len(reads) == 1
+
+
+def test_describe_all_takes_described_arrays_as_they_are():
+    d = ca.describe(FakeCuda((4, 32)), "w")
+    out = ca.describe_all({"x": FakeCuda((2, 32), "<f4"), "w": d})
+    assert out["w"] is d
+    with pytest.raises(TypeError, match="x: got a numpy array on the host while w is on cuda:0"):
+        ca.describe_all({"x": np.zeros((2, 32), np.float32), "w": d})
+    with pytest.raises(ValueError, match="w: on cuda:0 while x is on cuda:1"):
+        ca.describe_all({"x": FakeCuda((2, 32), "<f4", device=1), "w": d})
+
+
+def test_new_describes_what_it_allocates(monkeypatch):
+    import fake_cupy
+
+    lib, _ = fake_cupy.install(monkeypatch)
+    like = ca.describe(lib.wrap(np.zeros((2, 2), np.int8)), "x")
+    for shape, dtype in (((5, 7), "int32"), ((3,), "float32"), ((2, 3, 4), "float16")):
+        d = ca.new(like, shape, dtype)
+        again = ca.describe(d.obj, "again")
+        assert (d.ptr, d.shape, d.strides, d.dtype, d.itemsize, d.device) == (
+            again.ptr, again.shape, again.strides, again.dtype, again.itemsize, again.device
+        )  # fmt: skip
+        assert d.library == "cupy"

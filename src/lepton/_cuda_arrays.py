@@ -26,8 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from lepton._dispatch import placement
+from lepton._dispatch import _kind, _kinds, is_cuda, library_name, placement
 from lepton._validate import check_shape
+
+__all__ = [  # is_cuda is lepton._dispatch's, re-exported for the modules that import it here
+    "DeviceArray", "contiguous", "copy", "describe", "describe_all", "empty", "is_cuda", "new",
+    "order_after_producers", "padded_rows", "require", "stream_of",
+]  # fmt: skip
 
 _DLPACK_CUDA = 2
 _TORCH_DTYPES = {
@@ -44,9 +49,10 @@ _TORCH_DTYPES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)  # not frozen: a frozen dataclass costs µs to build
 class DeviceArray:
-    """Metadata of one CUDA array, and the library object that owns its memory."""
+    """Metadata of one CUDA array, and the library object that owns its memory (read-only by
+    convention)."""
 
     obj: Any  # the caller's object
     library: str  # "cupy", "torch", or "cai" (another __cuda_array_interface__ producer)
@@ -80,11 +86,11 @@ class DeviceArray:
         return True
 
 
-def is_cuda(x: Any) -> bool:
-    return x is not None and not isinstance(x, np.ndarray) and placement(x).is_cuda
-
-
 def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    if len(shape) == 1:
+        return (itemsize,)
+    if len(shape) == 2:
+        return (itemsize * max(shape[1], 1), itemsize)
     strides, step = [], itemsize
     for dim in reversed(shape):
         strides.append(step)
@@ -120,8 +126,19 @@ def _cai_device(x: Any, ptr: int) -> int:
     return 0
 
 
-def _describe_cai(x: Any, name: str) -> DeviceArray:
-    cai = x.__cuda_array_interface__
+# typestr -> (dtype name, itemsize, native byte order): numpy's dtype.name is slow to compute
+_typestrs: dict[str, tuple[str, int, bool]] = {}
+
+
+def _typestr(typestr: str) -> tuple[str, int, bool]:
+    known = _typestrs.get(typestr)
+    if known is None:
+        dt = np.dtype(typestr)
+        known = _typestrs[typestr] = (dt.name, dt.itemsize, dt.isnative)
+    return known
+
+
+def _describe_cai(x: Any, name: str, cai: dict[str, Any]) -> DeviceArray:
     version = int(cai.get("version", 0))
     if version < 2:
         msg = f"{name}: __cuda_array_interface__ version {version} is not supported (need 2+)"
@@ -129,15 +146,15 @@ def _describe_cai(x: Any, name: str) -> DeviceArray:
     if cai.get("mask") is not None:
         msg = f"{name}: masked CUDA arrays are not supported"
         raise TypeError(msg)
-    dt = np.dtype(cai["typestr"])
-    if not dt.isnative:
+    dtype, itemsize, native = _typestr(cai["typestr"])
+    if not native:
         msg = f"{name}: expected a native-endian dtype, got {cai['typestr']!r}"
         raise TypeError(msg)
-    shape = tuple(int(d) for d in cai["shape"])
+    shape = tuple(map(int, cai["shape"]))
     strides = cai.get("strides")
-    strides = _c_strides(shape, dt.itemsize) if strides is None else tuple(map(int, strides))
+    strides = _c_strides(shape, itemsize) if strides is None else tuple(map(int, strides))
     ptr, readonly = int(cai["data"][0]), bool(cai["data"][1])
-    library = type(x).__module__.split(".")[0]
+    library = library_name(x)
     stream = cai.get("stream") if version >= 3 else None
     return DeviceArray(
         obj=x,
@@ -145,8 +162,8 @@ def _describe_cai(x: Any, name: str) -> DeviceArray:
         ptr=ptr,
         shape=shape,
         strides=strides,
-        dtype=dt.name,
-        itemsize=dt.itemsize,
+        dtype=dtype,
+        itemsize=itemsize,
         device=_cai_device(x, ptr),
         readonly=readonly,
         # cupy reports its current stream, which is the one lepton launches on anyway
@@ -167,13 +184,16 @@ def _from_dlpack(x: Any, name: str) -> Any:
 
 def describe(x: Any, name: str) -> DeviceArray:
     """Metadata of CUDA array ``x`` (no copy); ``TypeError`` naming ``name`` if it is not one."""
-    if type(x).__module__.split(".")[0] == "torch" and hasattr(x, "data_ptr"):
+    kind = _kinds.get(type(x)) or _kind(type(x))
+    if kind == "torch":
         if x.device.type != "cuda":
             msg = f"{name}: expected a CUDA tensor, got one on {x.device}"
             raise TypeError(msg)
         return _describe_torch(x)
-    if hasattr(x, "__cuda_array_interface__"):
-        return _describe_cai(x, name)
+    # read once: producers build the dict on every access
+    cai = getattr(x, "__cuda_array_interface__", None)
+    if cai is not None:
+        return _describe_cai(x, name, cai)
     dev = getattr(x, "__dlpack_device__", None)
     if dev is not None and int(dev()[0]) == _DLPACK_CUDA:
         return describe(_from_dlpack(x, name), name)
@@ -203,22 +223,28 @@ def describe_all(args: dict[str, Any]) -> dict[str, DeviceArray]:
     """Describe every non-None argument; all must be CUDA arrays on one device.
 
     Raises ``TypeError`` for a host array among device ones (naming both), ``ValueError`` for
-    arrays on two devices.
+    arrays on two devices. A ``DeviceArray`` value (described before) is taken as it is.
     """
-    present = {k: v for k, v in args.items() if v is not None}
-    first_cuda = next(k for k, v in present.items() if is_cuda(v))
-    ref_where = placement(present[first_cuda]).device
-    for key, value in present.items():
-        if not is_cuda(value):
-            where = placement(value)
-            msg = (
-                f"{key}: got a {where.library} array on the host while {first_cuda} is on "
-                f"{ref_where}; pass every array on the same device (host+device mixes are "
-                "not copied implicitly)"
-            )
-            raise TypeError(msg)
-    out = {k: describe(v, k) for k, v in present.items()}
-    ref = out[first_cuda]
+    out: dict[str, DeviceArray] = {}
+    host: list[str] = []
+    for key, value in args.items():
+        if value is None:
+            continue
+        if isinstance(value, DeviceArray):
+            out[key] = value
+        elif is_cuda(value):
+            out[key] = describe(value, key)
+        else:
+            host.append(key)
+    first_cuda, ref = next(iter(out.items()))
+    if host:
+        where = placement(args[host[0]])
+        msg = (
+            f"{host[0]}: got a {where.library} array on the host while {first_cuda} is on "
+            f"{ref.where}; pass every array on the same device (host+device mixes are "
+            "not copied implicitly)"
+        )
+        raise TypeError(msg)
     for key, d in out.items():
         if d.device != ref.device:
             msg = f"{key}: on {d.where} while {first_cuda} is on {ref.where}; use one device"
@@ -280,6 +306,31 @@ def empty(like: DeviceArray, shape: tuple[int, ...], dtype: str, *, zero: bool =
         return (cupy.zeros if zero else cupy.empty)(shape, dtype=dtype)
 
 
+_ITEMSIZES = {"bool": 1, "int8": 1, "uint8": 1, "int16": 2, "float16": 2, "bfloat16": 2,
+               "int32": 4, "float32": 4, "int64": 8, "float64": 8}  # fmt: skip
+
+
+def new(
+    like: DeviceArray, shape: tuple[int, ...], dtype: str, *, zero: bool = False
+) -> DeviceArray:
+    """``empty(...)`` described: a fresh array's metadata is known, only its address is read."""
+    obj = empty(like, shape, dtype, zero=zero)
+    torch = _library_of(like) == "torch"
+    itemsize = _ITEMSIZES[dtype]
+    return DeviceArray(
+        obj=obj,
+        library="torch" if torch else "cupy",
+        ptr=int(obj.data_ptr() if torch else obj.data.ptr),
+        shape=shape,
+        strides=_c_strides(shape, itemsize),
+        dtype=dtype,
+        itemsize=itemsize,
+        device=like.device,
+        readonly=False,
+        stream=None,
+    )
+
+
 def contiguous(d: DeviceArray, dtype: str | None = None) -> DeviceArray:
     """``d`` C-contiguous (and converted to ``dtype``), copied by its library only if needed."""
     if d.is_c_contiguous() and (dtype is None or dtype == d.dtype):
@@ -313,10 +364,13 @@ def stream_of(d: DeviceArray) -> int:
 
 def order_after_producers(stream: int, arrays: list[DeviceArray]) -> None:
     """Make ``stream`` wait (on the device, not the host) for each CAI v3 producer stream."""
+    producers = {d.stream for d in arrays if d.stream is not None}
+    if not producers:  # cupy and torch arrays: their library's stream is the one launched on
+        return
     from lepton import _core
 
     same = {stream} | ({0, 1} if stream in (0, 1) else set())  # 0 and 1: the legacy stream
-    for producer in {d.stream for d in arrays if d.stream is not None} - same:
+    for producer in producers - same:
         _core.cuda_stream_wait(arrays[0].device, stream, producer)
 
 

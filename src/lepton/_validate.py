@@ -28,6 +28,23 @@ def host_array(
     Non-contiguous or byte-swapped input is copied (documented on every op); dtypes are never
     converted silently: a wrong dtype is a ``TypeError``.
     """
+    if type(x) is not np.ndarray:  # numpy arrays, the common case, skip the library checks
+        x = _as_host_array(x, name)
+    if x.dtype == object:
+        msg = f"{name}: expected a numeric array, got dtype object"
+        raise TypeError(msg)
+    if not x.dtype.isnative:  # before the dtype check: '>f4' is float32 to the user
+        x = x.astype(x.dtype.newbyteorder("="))
+    if dtypes is not None and x.dtype not in dtypes:
+        names = " or ".join(str(np.dtype(d)) for d in dtypes)
+        msg = f"{name}: expected dtype {names}, got {x.dtype}{hint}"
+        raise TypeError(msg)
+    check_shape(x.shape, name, ndim=ndim, allow_empty=allow_empty)
+    # ascontiguousarray would turn a 0-d array into shape (1,); 0-d is contiguous already.
+    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
+
+
+def _as_host_array(x: Any, name: str) -> np.ndarray:
     if x is None:
         msg = f"{name}: expected an array, got None"
         raise TypeError(msg)
@@ -43,20 +60,7 @@ def host_array(
             msg = f"{name}: expected a numpy array, got {type(x).__name__}"
             raise TypeError(msg)
         x = np.asarray(x)
-    if x.dtype == object:
-        msg = f"{name}: expected a numeric array, got dtype object"
-        raise TypeError(msg)
-    if not x.dtype.isnative:  # before the dtype check: '>f4' is float32 to the user
-        x = x.astype(x.dtype.newbyteorder("="))
-    if dtypes is not None:
-        allowed = [np.dtype(d) for d in dtypes]
-        if x.dtype not in allowed:
-            names = " or ".join(str(d) for d in allowed)
-            msg = f"{name}: expected dtype {names}, got {x.dtype}{hint}"
-            raise TypeError(msg)
-    check_shape(x.shape, name, ndim=ndim, allow_empty=allow_empty)
-    # ascontiguousarray would turn a 0-d array into shape (1,); 0-d is contiguous already.
-    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
+    return x
 
 
 def check_shape(
@@ -67,7 +71,7 @@ def check_shape(
     allow_empty: bool = False,
 ) -> None:
     """The rank and emptiness checks, shared by host and device arrays."""
-    if ndim is not None:
+    if ndim is not None and len(shape) != ndim:
         wanted = (ndim,) if isinstance(ndim, int) else ndim
         if len(shape) not in wanted:
             shape_word = " or ".join(f"{d}-D" for d in wanted)

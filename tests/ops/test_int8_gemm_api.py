@@ -64,18 +64,40 @@ def test_config_unusable_for_the_shape_says_why(ab):
         int8_gemm(*ab, config=split["id"])
 
 
-def test_tuned_config_is_asked_first(ab, monkeypatch):
+def test_tuned_config_is_asked_once_per_signature(ab, monkeypatch):
     asked = []
-    split = next(c for c in config_table("int8_gemm") if c["k_split"] == 4)
+    table = config_table("int8_gemm")
+    other = next(c["id"] for c in table if c["k_split"] == 1 and c["id"] != 0)
 
     def fake_tuned(op, shape, dtype, device="cpu"):
         asked.append((op, shape, dtype, device))
-        return split["id"]  # unusable for K=40: proves the tuned id, not the heuristic, ran
+        return other
 
     monkeypatch.setattr(gemm, "tuned_config", fake_tuned)
-    with pytest.raises(ValueError, match=f"config {split['id']}"):
-        int8_gemm(*ab)
-    assert asked == [("int8_gemm", (5, 6, 40), "int8", "cpu")]
+    ran = []
+    real = gemm._core.int8_gemm
+    monkeypatch.setattr(gemm._core, "int8_gemm", lambda *args: ran.append(args[-1]) or real(*args))
+    for _ in range(3):
+        np.testing.assert_array_equal(int8_gemm(*ab), int8_gemm(*ab, config=other))
+    assert asked == [("int8_gemm", (5, 6, 40), "int8", "cpu")]  # the first call's plan serves
+    assert ran == [other] * 6
+
+
+def test_tuned_config_the_shape_cannot_use_falls_back_to_the_heuristic(ab, monkeypatch):
+    # A tuned id stored for a neighbouring shape of the bucket may not run this one (split-K 4
+    # needs K >= 1024): the heuristic serves, and the refusal is paid once per signature.
+    split = next(c for c in config_table("int8_gemm") if c["k_split"] == 4)
+    monkeypatch.setattr(gemm, "tuned_config", lambda *args: split["id"])
+    ran = []
+    real = gemm._core.int8_gemm
+    monkeypatch.setattr(gemm._core, "int8_gemm", lambda *args: ran.append(args[-1]) or real(*args))
+    a, b = ab
+    expected = a.astype(np.int32) @ b.astype(np.int32).T
+    for _ in range(2):
+        np.testing.assert_array_equal(int8_gemm(*ab), expected)
+    assert ran == [split["id"], -1, -1]
+    with pytest.raises(ValueError, match=f"config {split['id']}"):  # asked for: it says why
+        int8_gemm(*ab, config=split["id"])
 
 
 def test_heuristic_choices_are_table_entries():

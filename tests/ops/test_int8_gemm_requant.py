@@ -310,7 +310,7 @@ class _FakeCuda:
 def test_out_scale_reaches_the_cuda_path_as_float32(monkeypatch):
     seen = {}
 
-    def fake_int8_gemm(args, activation, out_dtype, config, max_k, *, out_scale=None):
+    def fake_int8_gemm(args, activation, out_dtype, config, *, out_scale=None):
         seen.update(out_dtype=out_dtype, out_scale=out_scale)
         return "device result"
 

@@ -4,7 +4,7 @@ import pytest
 
 from lepton import ops
 from lepton._configs import ops_with_configs
-from lepton._tuned import tuned_config
+from lepton.ops._tuned import lookup as tuned_config
 from lepton.tune import tune
 
 pytestmark = pytest.mark.skipif(

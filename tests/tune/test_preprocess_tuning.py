@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lepton import cli, ops
-from lepton._tuned import tuned_config
+from lepton.ops._tuned import lookup as tuned_config
 from lepton.tune import tune
 
 

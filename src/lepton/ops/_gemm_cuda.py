@@ -22,13 +22,18 @@ from typing import Any
 
 from lepton import _core
 from lepton import _cuda_arrays as ca
-from lepton._tuned import tuned_config
 from lepton._validate import choice
+from lepton.ops import _plan, _quant_cuda
+from lepton.ops._gemm_args import ACT_CODES, CUDA_OUT_CODES, check_k, out_dtype_arg
+from lepton.ops._tuned import lookup as tuned_config
 
-OUT_CODES = {"int32": 0, "float32": 1, "float16": 2, "bfloat16": 3, "int8": 4}
-ACT_CODES = {None: 0, "relu": 1, "gelu": 2, "sigmoid": 3}
+OUT_CODES = CUDA_OUT_CODES
 _ALIGN = 16  # bytes: cp.async 16-byte copies
 _REAL = ("int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64")
+_OUT_DTYPES = tuple(CUDA_OUT_CODES)
+_ACTIVATIONS = tuple(ACT_CODES)
+# (M, N, K, padded K, output code, device, requested config) -> (config id, workspace elements)
+_PLANS = _plan.plans()
 
 
 def require_cuda_build(name: str) -> None:
@@ -38,19 +43,6 @@ def require_cuda_build(name: str) -> None:
             "(build with LEPTON_CUDA=ON)"
         )
         raise TypeError(msg)
-
-
-def dtype_name(dtype: Any) -> str:
-    """The dtype's name ("float16", "bfloat16", …) from a string, numpy or torch dtype."""
-    text = str(dtype).removeprefix("torch.")
-    if text in OUT_CODES:
-        return text
-    try:
-        import numpy as np
-
-        return np.dtype(dtype).name
-    except TypeError:
-        return repr(dtype)
 
 
 def k_major(d: ca.DeviceArray, name: str) -> tuple[ca.DeviceArray, int]:
@@ -91,24 +83,32 @@ def resolve_config(
     A cached id that cannot serve this call — its kernel left out of this build (a cache tuned
     on a full build), or unusable for this output (an sm_90a kernel and int8 output or an
     unaligned N) — falls back to the heuristic; the caller asking for one gets the core's
-    ValueError saying why.
+    ValueError saying why. Once per call signature: ``launch_gemm`` keeps the answer.
     """
     code = OUT_CODES[out_dtype]
-    if config is None:
+
+    def tuned() -> int | None:
         cached = tuned_config("int8_gemm", (m, n, k), "int8", f"cuda:{device}")
-        if cached is not None and cached in built_config_ids():
-            try:
-                return int(_core.gemm_cuda_resolve_config(int(cached), m, n, k, code, device))
-            except ValueError:
-                pass
-        config = -1
-    elif isinstance(config, bool) or not isinstance(config, int):
-        msg = f"config: expected an int8_gemm_cuda config id (int) or None, got {config!r}"
-        raise TypeError(msg)
-    elif config < 0:
-        msg = f"config: unknown int8_gemm_cuda config id {config}; ids are >= 0"
-        raise ValueError(msg)
-    return int(_core.gemm_cuda_resolve_config(int(config), m, n, k, code, device))
+        return cached if cached in built_config_ids() else None
+
+    def check(cfg: int) -> int:
+        return int(_core.gemm_cuda_resolve_config(cfg, m, n, k, code, device))
+
+    return _plan.resolve_config(config, "int8_gemm_cuda", tuned, check)
+
+
+def _plan_gemm(config: Any, m: int, n: int, k: int, k_padded: int, out_dtype: str, device: int):
+    """``(config id, workspace elements)`` for this signature, resolved on its first call."""
+    if config is not None:
+        config = _plan.config_arg(config, "int8_gemm_cuda")
+    key = (m, n, k, k_padded, out_dtype, device, config)
+    plan = _PLANS.get(key)
+    if plan is None:
+        cfg = resolve_config(config, m, n, k, device, out_dtype)
+        code = OUT_CODES[out_dtype]
+        ws = int(_core.gemm_cuda_workspace_elems(cfg, m, n, k_padded, code, device))
+        plan = _plan.remember(_PLANS, key, (cfg, ws))
+    return plan
 
 
 def _ptr(d: ca.DeviceArray | None) -> int:
@@ -127,23 +127,23 @@ def launch_gemm(
     config: Any,
     k: int | None = None,
     out_scale: float | None = None,
+    stream: int | None = None,
 ) -> Any:
     """Run the GEMM on operands already in kernel layout (``k_major``); returns the output.
 
-    ``k`` is the logical K for the config lookup (the operands' may be padded).
+    ``k`` is the logical K for the config lookup (the operands' may be padded); ``stream`` the
+    one to launch on when the caller has asked the library already.
     """
     m, n, k_padded = a.shape[0], b.shape[0], a.shape[1]
-    cfg = resolve_config(config, m, n, k if k is not None else k_padded, a.device, out_dtype)
-    stream = ca.stream_of(a)
-    inputs = [x for x in (a, b, a_scale, b_scale, bias) if x is not None]
-    ca.order_after_producers(stream, inputs)
-    out = ca.describe(ca.empty(a, (m, n), out_dtype), "out")
-    code = OUT_CODES[out_dtype]
-    ws_elems = int(_core.gemm_cuda_workspace_elems(cfg, m, n, k_padded, code, a.device))
-    ws = ca.describe(ca.empty(a, (ws_elems,), "int32"), "workspace") if ws_elems else None
+    cfg, ws_elems = _plan_gemm(config, m, n, k or k_padded, k_padded, out_dtype, a.device)
+    if stream is None:
+        stream = ca.stream_of(a)
+    ca.order_after_producers(stream, [x for x in (a, b, a_scale, b_scale, bias) if x is not None])
+    out = ca.new(a, (m, n), out_dtype)
+    ws = ca.new(a, (ws_elems,), "int32") if ws_elems else None
     _core.int8_gemm_cuda(
         a.ptr, a.strides[0] if m > 1 else k_padded, b.ptr, b.strides[0] if n > 1 else k_padded,
-        m, n, k_padded, out.ptr, code, _ptr(a_scale), _ptr(b_scale), _ptr(bias),
+        m, n, k_padded, out.ptr, OUT_CODES[out_dtype], _ptr(a_scale), _ptr(b_scale), _ptr(bias),
         ACT_CODES[activation], 1.0 if out_scale is None else out_scale,
         _ptr(ws), ws_elems, cfg, a.device, stream,
     )  # fmt: skip
@@ -155,7 +155,6 @@ def int8_gemm(
     activation: str | None,
     out_dtype: Any,
     config: Any,
-    max_k: int,
     out_scale: float | None = None,
 ) -> Any:
     """The CUDA path of ``ops.int8_gemm``; ``args`` maps a, b, a_scale, b_scale, bias."""
@@ -168,58 +167,19 @@ def int8_gemm(
     if b.shape[1] != k:
         msg = f"b: expected shape (N, {k}) to match a's K={k}, got {b.shape}"
         raise ValueError(msg)
-    if k > max_k:
-        msg = f"a: K={k} exceeds MAX_K={max_k}; int32 accumulation is exact only up to it"
-        raise ValueError(msg)
-    choice(activation, "activation", tuple(ACT_CODES))
+    check_k(k, "a")
+    choice(activation, "activation", _ACTIVATIONS)
     a_scale = device_vector(d.get("a_scale"), "a_scale", m)
     b_scale = device_vector(d.get("b_scale"), "b_scale", n)
     bias = device_vector(d.get("bias"), "bias", n)
-    epilogue = any(v is not None for v in (a_scale, b_scale, bias)) or activation is not None
-    out = out_dtype_for(out_dtype, epilogue, out_scale)
+    epilogue = not (a_scale is None and b_scale is None and bias is None and activation is None)
+    out = out_dtype_arg(out_dtype, epilogue, out_scale, _OUT_DTYPES)
     a_op, _ = k_major(a, "a")
     b_op, _ = k_major(b, "b")
     return launch_gemm(
         a_op, b_op, a_scale=a_scale, b_scale=b_scale, bias=bias, activation=activation,
         out_dtype=out, config=config, k=k, out_scale=out_scale,
     )  # fmt: skip
-
-
-def check_out_scale(name: str, out_scale: float | None) -> None:
-    """``out_scale`` belongs to int8 output and only to it (its value is checked by the ops)."""
-    if (name == "int8") != (out_scale is not None):
-        msg = (
-            "out_scale: required with out_dtype='int8' (the output's quantization step) "
-            f"and only then; got out_dtype={name!r}, out_scale={out_scale!r}"
-        )
-        raise ValueError(msg)
-
-
-def checked_out_dtype(
-    name: str, epilogue: bool, out_scale: float | None, dtypes: tuple[str, ...]
-) -> str:
-    """``name`` checked against a device's output ``dtypes``, the epilogue and ``out_scale``
-    (shared by the CPU and CUDA paths of ``int8_gemm``)."""
-    choice(name, "out_dtype", dtypes)
-    if name == "int32" and epilogue:
-        others = [d for d in dtypes if d != "int32"]
-        msg = (
-            "out_dtype: int32 output is the exact accumulator; scales, bias and activation "
-            f"need {', '.join(others[:-1])} or {others[-1]}"
-        )
-        raise ValueError(msg)
-    check_out_scale(name, out_scale)
-    return name
-
-
-def out_dtype_for(out_dtype: Any, epilogue: bool, out_scale: float | None = None) -> str:
-    """The output dtype's name on CUDA, checked against the epilogue and ``out_scale``.
-
-    ``out_scale`` itself (positive, finite) is checked by ``ops.int8_gemm`` for both devices;
-    here only whether it belongs to the dtype.
-    """
-    name = ("float32" if epilogue else "int32") if out_dtype is None else dtype_name(out_dtype)
-    return checked_out_dtype(name, epilogue, out_scale, tuple(OUT_CODES))
 
 
 @dataclass(frozen=True)
@@ -242,15 +202,13 @@ class CudaPackedWeights:
         return self.w.device
 
 
-def pack_weights(w_q: Any, w_scale: Any, bias: Any, max_k: int) -> CudaPackedWeights:
+def pack_weights(w_q: Any, w_scale: Any, bias: Any) -> CudaPackedWeights:
     """The CUDA path of ``ops.pack_weights``: an aligned, K-padded copy made once."""
     d = ca.describe_all({"w_q": w_q, "w_scale": w_scale, "bias": bias})
     require_cuda_build("w_q")
     w = ca.require(d["w_q"], "w_q", dtypes=("int8",), ndim=2, hint="; quantize weights first")
     n, k = w.shape
-    if k > max_k:
-        msg = f"w_q: K={k} exceeds MAX_K={max_k}; int32 accumulation is exact only up to it"
-        raise ValueError(msg)
+    check_k(k, "w_q")
     k_padded = -(-k // _ALIGN) * _ALIGN
     # Always a private copy: later writes to the caller's w_q must not change the layer.
     packed = ca.padded_rows(w, k_padded)
@@ -274,20 +232,20 @@ def linear_int8(
     A row of ``x`` holding NaN/Inf gets scale NaN, so its output row is NaN (no host
     synchronisation to check it).
     """
-    from lepton.ops import _quant_cuda
-
     require_cuda_build("x")
-    d = ca.describe_all({"x": x, "w": packed.w.obj})
+    d = ca.describe_all({"x": x, "w": packed.w})
     xd = ca.require(d["x"], "x", dtypes=_quant_cuda.FLOAT_INPUTS, ndim=(1, 2))
     if xd.shape[-1] != packed.k:
         msg = f"x: expected {packed.k} features (the weights' K), got shape {xd.shape}"
         raise ValueError(msg)
-    choice(activation, "activation", tuple(ACT_CODES))
-    out = out_dtype_for(out_dtype, True, out_scale)
+    choice(activation, "activation", _ACTIVATIONS)
+    out = out_dtype_arg(out_dtype, True, out_scale, _OUT_DTYPES)
     rows = xd.shape[0] if xd.ndim == 2 else 1
-    q, scale = _quant_cuda.quantize_rows(xd, rows, packed.w.shape[1], flag=False)
+    stream = ca.stream_of(xd)
+    q, scale = _quant_cuda.quantize_rows(xd, rows, packed.w.shape[1], flag=False, stream=stream)
     result = launch_gemm(
         q, packed.w, a_scale=scale, b_scale=packed.w_scale, bias=packed.bias,
         activation=activation, out_dtype=out, config=config, k=packed.k, out_scale=out_scale,
+        stream=stream,
     )  # fmt: skip
     return result[0] if xd.ndim == 1 else result

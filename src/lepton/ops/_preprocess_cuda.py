@@ -33,7 +33,8 @@ import numpy as np
 
 from lepton import _core
 from lepton import _cuda_arrays as ca
-from lepton._tuned import tuned_config
+from lepton.ops import _plan
+from lepton.ops._tuned import lookup as tuned_config
 from lepton.ops.preprocess_layout import ROW_MAJOR
 from lepton.ops.preprocess_layout import matrix_layout as layout_of
 from lepton.ops.preprocess_plan import PreprocessPlan
@@ -67,21 +68,31 @@ class Matrix:
         return (self.d.ptr, dtype_codes[self.d.dtype], self.layout, self.rows, self.cols, self.ld)
 
 
+# (rows, cols, dtype, device, requested config) -> config id
+_PLANS = _plan.plans()
+
+
 def resolve_config(config: Any, m: Matrix) -> int:
-    """The caller's config id (checked by the core), the tuning cache's, or the heuristic's."""
-    if config is None:
-        shape = (m.rows, m.cols)
-        config = tuned_config("preprocess", shape, m.d.dtype, f"cuda:{m.d.device}")
-        if config is None:
-            config = -1
-    elif isinstance(config, bool) or not isinstance(config, (int, np.integer)):
-        msg = f"config: expected a preprocess_cuda config id (int) or None, got {config!r}"
-        raise TypeError(msg)
-    elif config < 0:
-        msg = f"config: unknown preprocess_cuda config id {int(config)}; ids are >= 0"
-        raise ValueError(msg)
-    itemsize = m.d.itemsize
-    return int(_core.prep_cuda_resolve_config(int(config), m.rows, m.cols, itemsize, m.d.device))
+    """The caller's config id (checked by the core), the tuning cache's, or the heuristic's;
+    resolved on a signature's first call. A tuned id the core refuses falls back to the
+    heuristic."""
+    if config is not None:
+        config = _plan.config_arg(config, "preprocess_cuda")
+    rows, cols, dtype, device = m.rows, m.cols, m.d.dtype, m.d.device
+    key = (rows, cols, dtype, device, config)
+    cfg = _PLANS.get(key)
+    if cfg is None:
+        itemsize = m.d.itemsize
+
+        def check(c: int) -> int:
+            return int(_core.prep_cuda_resolve_config(c, rows, cols, itemsize, device))
+
+        def tuned() -> int | None:
+            return tuned_config("preprocess", (rows, cols), dtype, f"cuda:{device}")
+
+        cfg = _plan.resolve_config(config, "preprocess_cuda", tuned, check)
+        _plan.remember(_PLANS, key, cfg)
+    return cfg
 
 
 # --- moving small arrays between the host and the input's library ---------------------------

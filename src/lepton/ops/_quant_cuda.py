@@ -19,11 +19,12 @@ _IN_CODES = {"float16": 0, "float32": 1, "float64": 2}
 
 
 def quantize_rows(
-    x: ca.DeviceArray, rows: int, ld_q: int, *, flag: bool
+    x: ca.DeviceArray, rows: int, ld_q: int, *, flag: bool, stream: int | None = None
 ) -> tuple[ca.DeviceArray, ca.DeviceArray] | tuple[ca.DeviceArray, ca.DeviceArray, Any]:
     """Quantize the rows of 2-D (or 1-D: one row) ``x`` into (rows, ld_q) int8, zero-padded.
 
-    Returns ``(q, scale)``, plus the device flag array with ``flag=True``.
+    Returns ``(q, scale)``, plus the device flag array with ``flag=True``. ``stream``: the one
+    to launch on, when the caller has asked ``x``'s library already.
     """
     cols = x.shape[-1]
     unit_inner = x.strides[-1] == x.itemsize or cols == 1
@@ -31,10 +32,11 @@ def quantize_rows(
     if not (unit_inner and rows_ok):
         x = ca.contiguous(x)
     ld_x = x.strides[0] // x.itemsize if (x.ndim == 2 and rows > 1) else cols
-    q = ca.describe(ca.empty(x, (rows, ld_q), "int8"), "q")
-    scale = ca.describe(ca.empty(x, (rows,), "float32"), "scale")
-    bad = ca.describe(ca.empty(x, (1,), "int32", zero=True), "flag") if flag else None
-    stream = ca.stream_of(x)
+    q = ca.new(x, (rows, ld_q), "int8")
+    scale = ca.new(x, (rows,), "float32")
+    bad = ca.new(x, (1,), "int32", zero=True) if flag else None
+    if stream is None:
+        stream = ca.stream_of(x)
     ca.order_after_producers(stream, [x])
     _core.quantize_rows_cuda(
         x.ptr, _IN_CODES[x.dtype], ld_x, rows, cols, q.ptr, ld_q, scale.ptr,

@@ -25,26 +25,28 @@ from typing import Any
 import numpy as np
 
 from lepton import _core
-from lepton._cuda_arrays import is_cuda
-from lepton._tuned import tuned_config
+from lepton._dispatch import is_cuda
 from lepton._validate import choice, host_array, vector
-from lepton.ops import _gemm_cuda
+from lepton.ops import _gemm_cuda, _plan
+from lepton.ops._gemm_args import (
+    ACTIVATIONS,
+    CPU_OUT_DTYPES,
+    MAX_K,
+    check_k,
+    check_out_scale,
+    dtype_name,
+    out_dtype_arg,
+    out_scale_arg,
+)
+from lepton.ops._tuned import lookup as tuned_config
 
-# Exactness bound: A is shifted to u8 for the VNNI dot, so |Σₖ (a+128)·b| ≤ 255·128·K, which
-# stays below 2³¹ for K ≤ 65536. Longer K is refused, never silently wrong.
-MAX_K: int = int(_core.gemm_max_k)
+__all__ = ["MAX_K", "PackedLinear", "int8_gemm", "linear_int8", "pack_weights"]
 
-ACTIVATIONS: tuple[str | None, ...] = (None, "relu", "gelu", "sigmoid")
-OUT_DTYPES: tuple[str, ...] = ("int32", "float32", "float16", "int8")
-
-
-def _check_k(k: int, name: str) -> None:
-    if k > MAX_K:
-        msg = (
-            f"{name}: K={k} exceeds MAX_K={MAX_K}; int32 accumulation is exact only up to it "
-            "(split K and add the int32 results in int64)"
-        )
-        raise ValueError(msg)
+_HEURISTIC = -1  # the core's shape heuristic
+_INT8 = (np.dtype(np.int8),)
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+# config=None plans: (M, N, K, active ISA, threads) -> config id (tuned, or the heuristic)
+_PLANS = _plan.plans()
 
 
 def _finite_vector(x: Any, name: str, length: int) -> np.ndarray | None:
@@ -57,50 +59,33 @@ def _finite_vector(x: Any, name: str, length: int) -> np.ndarray | None:
     return v
 
 
-def _out_scale(out_scale: Any) -> float | None:
-    """``out_scale`` as the float32 value the kernels divide by (a Python float), or None."""
-    if out_scale is None:
-        return None
-    if isinstance(out_scale, (bool, np.bool_)) or not isinstance(
-        out_scale, (int, float, np.integer, np.floating)
-    ):
-        msg = f"out_scale: expected a positive finite float, got {type(out_scale).__name__}"
-        raise TypeError(msg)
+def _planned_config(m: int, n: int, k: int) -> tuple[tuple[Any, ...], int]:
+    """``(plan key, config id)`` of a config=None call: the tuning cache's id for this shape,
+    ISA and thread count (looked up on the signature's first call), or -1 (the heuristic)."""
+    key = (m, n, k, _core.active_isa(), _core.num_threads())
+    cfg = _PLANS.get(key)
+    if cfg is None:
+        cfg = _plan.resolve_config(
+            None, "int8_gemm", lambda: tuned_config("int8_gemm", (m, n, k), "int8", "cpu")
+        )
+        _plan.remember(_PLANS, key, cfg)
+    return key, cfg
+
+
+def _run(launch: Any, config: Any, m: int, n: int, k: int) -> Any:
+    """``launch(config id)`` with the caller's id, or the plan's. A tuned id the core refuses
+    for this shape (one stored for a neighbouring shape) is replaced by the heuristic, in the
+    plan too: the refusal happens once per signature."""
+    if config is not None:
+        return launch(_plan.config_arg(config, "int8_gemm"))
+    key, cfg = _planned_config(m, n, k)
+    if cfg == _HEURISTIC:
+        return launch(cfg)
     try:
-        with np.errstate(over="ignore"):
-            value = np.float32(out_scale)
-    except OverflowError:  # an int past float64's range
-        value = np.float32(np.inf)
-    if not (np.isfinite(value) and value > 0):
-        msg = f"out_scale: expected a positive finite float (as float32), got {out_scale!r}"
-        raise ValueError(msg)
-    return float(value)
-
-
-def _out_dtype(out_dtype: Any, epilogue: bool, out_scale: float | None = None) -> str:
-    if out_dtype is None:
-        name = "float32" if epilogue else "int32"
-    else:
-        try:
-            name = np.dtype(out_dtype).name
-        except TypeError:
-            name = repr(out_dtype)
-    return _gemm_cuda.checked_out_dtype(name, epilogue, out_scale, OUT_DTYPES)
-
-
-def _config_id(config: Any, shape: tuple[int, int, int]) -> int:
-    """The config id to run: the caller's, the tuning cache's, or -1 (the C++ heuristic)."""
-    if config is None:
-        config = tuned_config("int8_gemm", shape, "int8", "cpu")
-        if config is None:
-            return -1
-    if isinstance(config, bool) or not isinstance(config, (int, np.integer)):
-        msg = f"config: expected an int8_gemm config id (int) or None, got {config!r}"
-        raise TypeError(msg)
-    if config < 0:
-        msg = f"config: unknown int8_gemm config id {int(config)}; ids are >= 0"
-        raise ValueError(msg)
-    return int(config)
+        return launch(cfg)
+    except ValueError:
+        _PLANS[key] = _HEURISTIC
+        return launch(_HEURISTIC)
 
 
 def int8_gemm(
@@ -151,28 +136,30 @@ def int8_gemm(
             another dtype, or not positive and finite, an unknown config id, or a config that
             cannot run this shape (the message says why).
     """
-    scale = _out_scale(out_scale)
-    if any(is_cuda(x) for x in (a, b, a_scale, b_scale, bias)):
+    scale = out_scale_arg(out_scale)
+    if is_cuda(a) or is_cuda(b) or is_cuda(a_scale) or is_cuda(b_scale) or is_cuda(bias):
         args = {"a": a, "b": b, "a_scale": a_scale, "b_scale": b_scale, "bias": bias}
-        return _gemm_cuda.int8_gemm(args, activation, out_dtype, config, MAX_K, out_scale=scale)
+        return _gemm_cuda.int8_gemm(args, activation, out_dtype, config, out_scale=scale)
     hint = "; quantize float data first with lepton.ops.quantize"
-    a = host_array(a, "a", dtypes=[np.int8], ndim=2, hint=hint)
-    b = host_array(b, "b", dtypes=[np.int8], ndim=2, hint=hint)
+    a = host_array(a, "a", dtypes=_INT8, ndim=2, hint=hint)
+    b = host_array(b, "b", dtypes=_INT8, ndim=2, hint=hint)
     (m, k), n = a.shape, b.shape[0]
     if b.shape[1] != k:
         msg = f"b: expected shape (N, {k}) to match a's K={k}, got {b.shape}"
         raise ValueError(msg)
-    _check_k(k, "a")
+    check_k(k, "a")
     choice(activation, "activation", ACTIVATIONS)
     a_scale = _finite_vector(a_scale, "a_scale", m)
     b_scale = _finite_vector(b_scale, "b_scale", n)
     bias = _finite_vector(bias, "bias", n)
     epilogue = a_scale is not None or b_scale is not None or bias is not None
-    out = _out_dtype(out_dtype, epilogue or activation is not None, scale)
-    cfg = _config_id(config, (m, n, k))
-    return _core.int8_gemm(
-        a, b, a_scale, b_scale, bias, activation, out, 1.0 if scale is None else scale, cfg
-    )
+    out = out_dtype_arg(out_dtype, epilogue or activation is not None, scale, CPU_OUT_DTYPES)
+    divisor = 1.0 if scale is None else scale
+
+    def launch(cfg: int) -> np.ndarray:
+        return _core.int8_gemm(a, b, a_scale, b_scale, bias, activation, out, divisor, cfg)
+
+    return _run(launch, config, m, n, k)
 
 
 class PackedLinear:
@@ -236,10 +223,10 @@ def pack_weights(w_q: Any, w_scale: Any = None, bias: Any = None) -> PackedLinea
             not finite.
     """
     if any(is_cuda(x) for x in (w_q, w_scale, bias)):
-        return PackedLinear(_gemm_cuda.pack_weights(w_q, w_scale, bias, MAX_K))
-    w = host_array(w_q, "w_q", dtypes=[np.int8], ndim=2, hint="; quantize float weights first")
+        return PackedLinear(_gemm_cuda.pack_weights(w_q, w_scale, bias))
+    w = host_array(w_q, "w_q", dtypes=_INT8, ndim=2, hint="; quantize float weights first")
     n, k = w.shape
-    _check_k(k, "w_q")
+    check_k(k, "w_q")
     scale = _finite_vector(w_scale, "w_scale", n)
     b = _finite_vector(bias, "bias", n)
     return PackedLinear(_core.pack_weights(w, scale, b))
@@ -287,7 +274,7 @@ def linear_int8(
         ValueError: shape mismatch, NaN/Inf in ``x`` (the message names the row), scales or
             bias passed with a PackedLinear, or any ``int8_gemm`` argument error.
     """
-    scale = _out_scale(out_scale)
+    scale = out_scale_arg(out_scale)
     if isinstance(w, PackedLinear):
         for name, value in (("w_scale", w_scale), ("bias", bias)):
             if value is not None:
@@ -296,30 +283,33 @@ def linear_int8(
         packed = w
     else:
         packed = pack_weights(w, w_scale, bias)
-    if is_cuda(x) or packed.is_cuda:
+    if packed.is_cuda or is_cuda(x):
         if not packed.is_cuda:
             msg = "w: the weights were packed on the host but x is a CUDA array; pack CUDA weights"
             raise TypeError(msg)
         return _gemm_cuda.linear_int8(
             x, packed._handle, activation, out_dtype, config, out_scale=scale
         )
-    out = "float32" if out_dtype is None else _gemm_cuda.dtype_name(out_dtype)
+    out = "float32" if out_dtype is None else dtype_name(out_dtype)
     if out not in ("float32", "int8"):
         msg = (
             "out_dtype: the CPU linear_int8 writes float32 only (or int8 with out_scale), "
             f"got {out_dtype!r}"
         )
         raise ValueError(msg)
-    _gemm_cuda.check_out_scale(out, scale)
+    check_out_scale(out, scale)
     n, k = packed.shape
-    arr = host_array(x, "x", dtypes=[np.float32, np.float64], ndim=(1, 2))
+    arr = host_array(x, "x", dtypes=_FLOATS, ndim=(1, 2))
     if arr.shape[-1] != k:
         msg = f"x: expected {k} features (the weights' K), got shape {arr.shape}"
         raise ValueError(msg)
     choice(activation, "activation", ACTIVATIONS)
     rows = arr.reshape(1, k) if arr.ndim == 1 else arr
-    cfg = _config_id(config, (rows.shape[0], n, k))
-    y, _ = _core.linear_int8(
-        rows, packed._handle, activation, out, 1.0 if scale is None else scale, cfg
-    )
+    divisor = 1.0 if scale is None else scale
+    handle = packed._handle
+
+    def launch(cfg: int) -> np.ndarray:
+        return _core.linear_int8(rows, handle, activation, out, divisor, cfg)[0]
+
+    y = _run(launch, config, rows.shape[0], n, k)
     return y[0] if arr.ndim == 1 else y

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from lepton import _core
-from lepton._cuda_arrays import is_cuda
-from lepton._tuned import tuned_config
+from lepton._dispatch import is_cuda
 from lepton._validate import host_array
+from lepton.ops import _plan
+from lepton.ops._tuned import lookup as tuned_config
 from lepton.ops.preprocess_layout import output_order
 
 __all__ = [
@@ -125,21 +126,28 @@ def host_matrix(x: Any, name: str = "x") -> np.ndarray:
     return arr
 
 
+# config=None plans: (rows, cols, dtype, active ISA, threads) -> config id
+_PLANS = _plan.plans()
+
+
 def config_id(config: Any, arr: np.ndarray) -> int:
     """The preprocess config id to run on ``arr``: the caller's, the tuning cache's for its shape
-    and dtype, or 0 (the default entry: the built-in behaviour). Unknown ids are rejected by the
-    core, which names the valid ones."""
-    if config is None:
-        config = tuned_config("preprocess", arr.shape, str(arr.dtype), "cpu")
-        if config is None:
-            return 0
-    if isinstance(config, bool) or not isinstance(config, (int, np.integer)):
-        msg = f"config: expected a preprocess config id (int) or None, got {config!r}"
-        raise TypeError(msg)
-    if not 0 <= config < 2**31:
-        msg = f"config: unknown preprocess config id {int(config)}; ids are small ints >= 0"
-        raise ValueError(msg)
-    return int(config)
+    and dtype (looked up on a signature's first call), or 0 (the default entry: the built-in
+    behaviour). Unknown ids are rejected by the core, which names the valid ones."""
+    if config is not None:
+        return _plan.config_arg(config, "preprocess")
+    rows, cols = arr.shape
+    key = (rows, cols, arr.dtype.char, _core.active_isa(), _core.num_threads())
+    cfg = _PLANS.get(key)
+    if cfg is None:
+        dtype = str(arr.dtype)
+
+        def tuned() -> int | None:
+            return tuned_config("preprocess", (rows, cols), dtype, "cpu")
+
+        cfg = _plan.resolve_config(None, "preprocess", tuned, default=0)
+        _plan.remember(_PLANS, key, cfg)
+    return cfg
 
 
 def column_stats(x: Any, *, config: int | None = None) -> ColumnStats:

@@ -47,9 +47,12 @@ def clear(op: str | None = None) -> int:
 
 
 def show(*, console: Console | None = None) -> list[dict[str, Any]]:
-    """Print the tuning cache as a table and return its entries."""
+    """Print the tuning cache as a table, marking the entries this build or machine can no
+    longer use (and why), and return its entries."""
+    from lepton.tune.cache import unusable_reason
     from lepton.tune.report import cache_table
 
     entries = TuningCache().entries()
-    (console or Console()).print(cache_table(entries))
+    unusable = {key: unusable_reason(entry) for key, entry in entries.items()}
+    (console or Console()).print(cache_table(entries, unusable))
     return list(entries.values())

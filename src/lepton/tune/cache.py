@@ -1,10 +1,15 @@
-"""The persistent tuning cache: ``$LEPTON_CACHE_DIR/tuning.json`` (default ``~/.cache/lepton``).
+"""The tuner's side of the tuning cache: writing results, listing, clearing, and saying which
+entries this build and machine can still use.
 
-A key names everything a tuned choice depends on: package version, the op's config-table hash,
-device name and driver (CPU: model name and active ISA), op, dtype and shape bucket. Writers
-take a file lock, re-read, merge and replace the file atomically, so processes tuning at once
-lose nothing and readers never see half a file. A file that is not a tuning cache is moved aside
-with a warning, never silently overwritten.
+The file, its format and its keys are :mod:`lepton.ops._tuned`'s (the ops read it at run time
+without importing the tuner); a key names everything a tuned choice depends on: package
+version, the op's config-table hash, device kind, name and driver (CPU: model name and active
+ISA), op, dtype, objective, CPU thread count and the exact shape. Writers take a file lock,
+re-read, merge and replace the file atomically, so processes tuning at once lose nothing and
+readers never see half a file; every write drops the ops' resolved plans, so this process's next
+``config=None`` call sees the new choice. A file that is not a tuning cache is moved aside with
+a warning, never silently overwritten; a format-1 file is rewritten as format 2 on the first
+write, its entries kept.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ import contextlib
 import json
 import os
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -23,78 +27,118 @@ from typing import Any
 from filelock import FileLock
 
 from lepton import _core
-from lepton.energy.devices import device_identity, normalize_device
+from lepton._device import device_identity, normalize_device
+from lepton.ops import _plan, _tuned
+from lepton.ops._tuned import (
+    FORMAT,
+    FORMAT_VERSION,
+    UNKNOWN_THREADS,
+    CacheWarning,
+    cache_path,
+    make_key,
+    shape_bucket,
+)
 from lepton.tune import registry
 
-FORMAT = "lepton-tuning"
-FORMAT_VERSION = 1
-_KEY_FIELDS = ("version", "table", "device", "driver", "op", "dtype", "bucket")
+__all__ = [
+    "CacheWarning",
+    "TuningCache",
+    "cache_path",
+    "key_parts",
+    "lookup",
+    "make_key",
+    "shape_bucket",
+    "unusable_reason",
+]
 
 
-class CacheWarning(UserWarning):
-    """The tuning cache file was unusable and has been moved aside."""
-
-
-def cache_path() -> Path:
-    root = os.environ.get("LEPTON_CACHE_DIR") or Path.home() / ".cache" / "lepton"
-    return Path(root) / "tuning.json"
-
-
-def shape_bucket(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Each dimension rounded up to a power of two: shapes that tune alike share an entry."""
-    return tuple(1 << max(int(d) - 1, 0).bit_length() for d in shape)
-
-
-# Table hashes cannot change within a process (the tables are compiled in) unless the registry
-# does: memoised per (op, device), dropped on registry changes.
-_hashes: dict[tuple[str, str], str] = {}
-
-
-def _table_hash(entry: registry.TunableOp, device: str) -> str:
-    key = (entry.name, device)
-    if key not in _hashes:
-        _hashes[key] = entry.table_hash(device)
-    return _hashes[key]
-
-
-def key_parts(op: str, shape: tuple[int, ...], dtype: str, device: str) -> dict[str, str]:
+def key_parts(
+    op: str, shape: tuple[int, ...], dtype: str, device: Any, objective: str
+) -> dict[str, str]:
+    """The cache key's parts for a result of registered ``op`` (or an alias) tuned on ``device``
+    for ``objective``."""
     entry = registry.get(op)
-    identity = device_identity(device)
-    return {
-        "version": str(_core.__version__),
-        "table": _table_hash(entry, device),
-        "device": identity["name"],
-        "driver": identity["driver"],
-        "op": entry.name,
-        "dtype": str(dtype),
-        "bucket": "x".join(str(d) for d in shape_bucket(shape)),
-    }
+    device = normalize_device(device)
+    return _tuned.key_parts(
+        entry.name, entry.table_hash(device), tuple(shape), dtype, device, objective
+    )
 
 
-def make_key(parts: dict[str, str]) -> str:
-    return "|".join(parts[f] for f in _KEY_FIELDS)
-
-
-def _parse(text: str) -> dict[str, dict[str, Any]]:
-    """The entries of a cache file; ``ValueError`` saying why when it is not one."""
+def lookup(op: str, shape: tuple[int, ...], dtype: str, device: Any = "cpu") -> int | None:
+    """What ``config=None`` would run for registered ``op`` (any, not only the built-in ops:
+    the table hash comes from the registry), or ``None``."""
+    if op not in registry.names(with_aliases=True):
+        return None  # nothing can have been stored for it
+    entry = registry.get(op)
+    device = normalize_device(device)
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        msg = f"not valid JSON ({exc.msg} at line {exc.lineno})"
-        raise ValueError(msg) from exc
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        msg = f"not a lepton tuning cache (no 'format': {FORMAT!r})"
-        raise ValueError(msg)
-    if data.get("version") != FORMAT_VERSION:
-        msg = f"format version {data.get('version')!r}, this lepton reads {FORMAT_VERSION}"
-        raise ValueError(msg)
-    entries = data.get("entries")
-    if not isinstance(entries, dict) or not all(
-        isinstance(v, dict) and isinstance(v.get("config"), int) for v in entries.values()
-    ):
-        msg = "malformed 'entries'"
-        raise ValueError(msg)
-    return entries
+        table_hash = entry.table_hash(device)
+    except ValueError:
+        return None  # the op has no config table in this build
+    return _tuned.lookup_hashed(entry.name, table_hash, tuple(shape), dtype, device)
+
+
+def unusable_reason(entry: dict[str, Any]) -> str | None:
+    """Why this build on this machine cannot use a stored entry, or None when it can.
+
+    Compared with the running lepton: package version, the op's config table (hash and, on
+    CUDA, whether the config's kernel is built), the device (a visible GPU of that name and
+    driver; on the CPU this model, the active ISA and thread count).
+    """
+    key = entry.get("key")
+    if not isinstance(key, dict):
+        return "no key recorded"
+    if key.get("version") != str(_core.__version__):
+        return f"tuned by lepton {key.get('version')}, this is {_core.__version__}"
+    op = key.get("op", "")
+    if op not in registry.names(with_aliases=True):
+        return f"op {op!r} is not tunable in this process"
+    kind = key.get("kind")
+    if kind == "cpu":
+        device = "cpu"
+    else:
+        device = _visible_gpu(key.get("device", ""), key.get("driver", ""))
+        if device is None:
+            return f"no visible GPU is a {key.get('device')} with {key.get('driver')}"
+    try:
+        table_hash = registry.get(op).table_hash(device)
+    except ValueError as exc:
+        return str(exc)
+    if key.get("table") != table_hash:
+        return "the op's config table changed since (its ids may name other kernels)"
+    if device == "cpu":
+        here = device_identity("cpu")
+        if key.get("device") != here["name"]:
+            return f"tuned on {key.get('device')}, this CPU is {here['name']}"
+        if key.get("driver") != here["driver"]:
+            return f"tuned for {key.get('driver')}, the CPU kernels now run {here['driver']}"
+        if key.get("threads") == UNKNOWN_THREADS:
+            return "tuned by a lepton that did not record the thread count: re-tune"
+        if key.get("threads") != _tuned.thread_count("cpu"):
+            return (
+                f"tuned with {key.get('threads')} threads, lepton now runs "
+                f"{_tuned.thread_count('cpu')}"
+            )
+    elif op == "int8_gemm" and not _cuda_config_built(int(entry["config"])):
+        return f"config {entry['config']}'s kernel is not in this build (LEPTON_CUDA_CONFIGS)"
+    return None
+
+
+def _visible_gpu(name: str, driver: str) -> str | None:
+    """The first visible ``"cuda:N"`` with this name and driver, or None."""
+    if not getattr(_core, "cuda_compiled", False):
+        return None
+    for index in range(_core.cuda_device_count()):
+        here = device_identity(f"cuda:{index}")
+        if here["name"] == name and here["driver"] == driver:
+            return f"cuda:{index}"
+    return None
+
+
+def _cuda_config_built(config: int) -> bool:
+    from lepton.ops._gemm_cuda import built_config_ids
+
+    return config in built_config_ids()
 
 
 class TuningCache:
@@ -108,7 +152,7 @@ class TuningCache:
     def entries(self) -> dict[str, dict[str, Any]]:
         """Every entry (empty when there is no file; an unusable file is set aside first)."""
         try:
-            return _parse(self.path.read_text(encoding="utf-8"))
+            return _tuned.parse(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
         except (ValueError, UnicodeDecodeError):
@@ -152,7 +196,7 @@ class TuningCache:
         except FileNotFoundError:
             return {}
         try:
-            return _parse(text)
+            return _tuned.parse(text)
         except (ValueError, UnicodeDecodeError) as exc:
             self._set_aside(str(exc))
             return {}
@@ -182,74 +226,5 @@ class TuningCache:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-
-
-# --- the run-time lookup ------------------------------------------------------------------------
-# Ops call this on every config=None call, so the common paths are a few dict lookups and one
-# stat: the parsed file is kept per path and signature (mtime, size, inode: os.replace gives a
-# new inode), and the key per (op, bucket, dtype, device, ISA, version).
-
-_memo_lock = threading.Lock()
-_files: dict[str, tuple[tuple[int, int, int], dict[str, dict[str, Any]]]] = {}
-_keys: dict[tuple[Any, ...], str | None] = {}
-_paths: dict[str | None, str] = {}
-
-
-def forget_memos() -> None:
-    """Drop memoised keys and hashes (the registry calls this when an op changes)."""
-    with _memo_lock:
-        _keys.clear()
-        _hashes.clear()
-
-
-registry.on_change(forget_memos)
-
-
-def _path_text() -> str:
-    env = os.environ.get("LEPTON_CACHE_DIR")
-    text = _paths.get(env)
-    if text is None:
-        text = _paths[env] = str(cache_path())
-    return text
-
-
-def _entries_cached(path: str) -> dict[str, dict[str, Any]] | None:
-    """The file's entries, parsed again only when the file changed; ``None`` without a file."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    signature = (st.st_mtime_ns, st.st_size, st.st_ino)
-    hit = _files.get(path)
-    if hit is not None and hit[0] == signature:
-        return hit[1]
-    entries = TuningCache(path).entries()
-    with _memo_lock:
-        _files[path] = (signature, entries)
-    return entries
-
-
-def _key_for(op: str, bucket: tuple[int, ...], dtype: str, device: Any) -> str | None:
-    isa = _core.active_isa() if device == "cpu" else ""
-    memo = (op, bucket, dtype, device, isa, _core.__version__)
-    if memo in _keys:
-        return _keys[memo]
-    key = None
-    if op in registry.names(with_aliases=True):  # else nothing can have been stored for it
-        try:
-            key = make_key(key_parts(op, bucket, dtype, normalize_device(device)))
-        except ValueError:
-            key = None  # the op has no config table in this build
-    with _memo_lock:
-        _keys[memo] = key
-    return key
-
-
-def lookup(op: str, shape: tuple[int, ...], dtype: str, device: Any = "cpu") -> int | None:
-    """The tuned config id for this call, or ``None`` (no entry: the op uses its heuristic)."""
-    entries = _entries_cached(_path_text())
-    if not entries:
-        return None
-    key = _key_for(op, shape_bucket(shape), dtype, device)
-    entry = None if key is None else entries.get(key)
-    return None if entry is None else int(entry["config"])
+        finally:
+            _plan.forget_plans()  # this process's next config=None call reads the new file

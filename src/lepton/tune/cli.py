@@ -82,8 +82,13 @@ def _cache(args: argparse.Namespace, out: Console) -> int:
 
     if args.target == "show":
         if args.json:
+            from lepton.tune.cache import unusable_reason
+
             cache = tune_api.TuningCache()
-            print(json.dumps({"path": str(cache.path), "entries": cache.entries()}, indent=2))
+            entries = cache.entries()
+            unusable = {k: why for k, e in entries.items() if (why := unusable_reason(e))}
+            data = {"path": str(cache.path), "entries": entries, "unusable": unusable}
+            print(json.dumps(data, indent=2))
         else:
             tune_api.show(console=out)
         return 0

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from lepton._configs import config_table, config_table_hash, tuned_table
 from lepton.tune.problem import Problem  # the inputs an entry's prepare() builds
 
 
@@ -33,7 +34,6 @@ class TunableOp:
 
 _REGISTRY: dict[str, TunableOp] = {}
 _ALIASES: dict[str, str] = {}
-_listeners: list[Callable[[], None]] = []
 
 
 def register(entry: TunableOp, *, replace: bool = False) -> None:
@@ -48,8 +48,6 @@ def register(entry: TunableOp, *, replace: bool = False) -> None:
     _REGISTRY[entry.name] = entry
     for alias in entry.aliases:
         _ALIASES[alias] = entry.name
-    for notify in _listeners:
-        notify()
 
 
 def unregister(name: str) -> None:
@@ -58,13 +56,6 @@ def unregister(name: str) -> None:
         return
     for alias in entry.aliases:
         _ALIASES.pop(alias, None)
-    for notify in _listeners:
-        notify()
-
-
-def on_change(listener: Callable[[], None]) -> None:
-    """Call ``listener`` whenever the registry changes (the cache drops memoised hashes)."""
-    _listeners.append(listener)
 
 
 def get(name: str) -> TunableOp:
@@ -117,35 +108,13 @@ def parse_shape(entry: TunableOp, problem: Any) -> tuple[int, ...]:
 
 # --- INT8 GEMM ----------------------------------------------------------------------------------
 
-# Config tables by device kind. The CUDA table's op name is the gemm area's to choose; it is
-# named here once so that only this line changes if it differs.
-_GEMM_TABLES = {"cpu": "int8_gemm", "cuda": "int8_gemm_cuda"}
-
-
-def _gemm_table_op(device: str) -> str:
-    return _GEMM_TABLES["cpu" if device == "cpu" else "cuda"]
-
-
-def _gemm_table(device: str) -> str:
-    from lepton._configs import ops_with_configs
-
-    name = _gemm_table_op(device)
-    if name not in ops_with_configs():
-        msg = f"op: {name} has no configuration table in this build (nothing to tune on {device})"
-        raise ValueError(msg)
-    return name
-
 
 def _gemm_configs(device: str) -> list[dict[str, Any]]:
-    from lepton import ops
-
-    return ops.config_table(_gemm_table(device))
+    return config_table(tuned_table("int8_gemm", device))
 
 
 def _gemm_hash(device: str) -> str:
-    from lepton import ops
-
-    return ops.config_table_hash(_gemm_table(device))
+    return config_table_hash(tuned_table("int8_gemm", device))
 
 
 def _gemm_prepare(shape: tuple[int, ...], device: str, seed: int | None) -> Problem:
@@ -179,35 +148,19 @@ register(
 
 # --- Fused preprocessing (CPU table "preprocess", CUDA table "preprocess_cuda") ---------------
 
-_PREPROCESS_TABLES = {"cpu": "preprocess", "cuda": "preprocess_cuda"}
-
-
-def _preprocess_table(device: str) -> str:
-    from lepton._configs import ops_with_configs
-
-    name = _PREPROCESS_TABLES["cpu" if device == "cpu" else "cuda"]
-    if name not in ops_with_configs():
-        msg = f"op: {name} has no configuration table in this build (nothing to tune on {device})"
-        raise ValueError(msg)
-    return name
-
 
 def _preprocess_configs(device: str) -> list[dict[str, Any]]:
-    from lepton import ops
-
-    return ops.config_table(_preprocess_table(device))
+    return config_table(tuned_table("preprocess", device))
 
 
 def _preprocess_hash(device: str) -> str:
-    from lepton import ops
-
-    return ops.config_table_hash(_preprocess_table(device))
+    return config_table_hash(tuned_table("preprocess", device))
 
 
 def _preprocess_prepare(shape: tuple[int, ...], device: str, seed: int | None) -> Problem:
     from lepton import ops
 
-    _preprocess_table(device)
+    tuned_table("preprocess", device)  # a build without the table says so before any work
     rows, cols = shape
     rng = np.random.default_rng(seed)
     x = rng.normal(3.0, 2.0, size=(rows, cols)).astype(np.float32)

@@ -19,22 +19,34 @@ def _number(value: float | None, fmt: str, missing: str = "-") -> str:
     return missing if value is None else format(value, fmt)
 
 
-def cache_table(entries: dict[str, dict[str, Any]]) -> Table:
+def cache_table(
+    entries: dict[str, dict[str, Any]], unusable: dict[str, str | None] | None = None
+) -> Table:
+    """The cache as a table; ``unusable`` maps a key to why this build or machine cannot use
+    its entry (None: it can), shown in a last column."""
     table = Table(title=f"lepton tuning cache ({len(entries)} entries)")
-    for column in ("op", "bucket", "dtype", "device", "driver", "config", "objective", "ms", "J"):
+    columns = ["op", "shape", "dtype", "device", "driver", "threads", "config", "objective"]
+    for column in [*columns, "ms", "J", *(["usable here"] if unusable is not None else [])]:
         table.add_column(column)
-    for entry in sorted(entries.values(), key=lambda e: (e.get("op", ""), e["key"]["bucket"])):
+
+    def order(item: tuple[str, dict[str, Any]]) -> tuple[str, str]:
+        return item[1].get("op", ""), str(item[1].get("key", {}).get("shape"))
+
+    for cache_key, entry in sorted(entries.items(), key=order):
         key = entry.get("key", {})
+        why = None if unusable is None else unusable.get(cache_key)
         table.add_row(
             str(entry.get("op", "?")),
-            str(key.get("bucket", "?")),
+            str(key.get("shape", key.get("bucket", "?"))),
             str(key.get("dtype", "?")),
             str(key.get("device", "?")),
             str(key.get("driver", "?")),
+            str(key.get("threads", "?")),
             str(entry.get("config_name", entry["config"])),
             str(entry.get("objective", "?")),
             _number(entry.get("ms"), ".3f"),
             _number(entry.get("joules"), ".4g", "no meter"),
+            *([] if unusable is None else ["yes" if why is None else f"no: {why}"]),
         )
     return table
 

@@ -59,7 +59,7 @@ def judge(result: TuneResult, contenders: int, energy: bool) -> None:
 
 
 def store(result: TuneResult, cache: TuningCache) -> None:
-    parts = key_parts(result.op, result.shape, result.dtype, result.device)
+    parts = key_parts(result.op, result.shape, result.dtype, result.device, result.objective)
     key = make_key(parts)
     plan = result.protocol
     cache.put(

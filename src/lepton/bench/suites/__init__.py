@@ -7,6 +7,7 @@ SUITES = {
     "pca": "lepton.bench.suites.pca",
     "inference": "lepton.bench.suites.inference",
     "pipeline": "lepton.bench.suites.pipeline",
+    "host": "lepton.bench.suites.host",
     "tune_study": "lepton.bench.suites.tune_study",
     "zeus_check": "lepton.bench.suites.zeus_check",
 }
