@@ -2,8 +2,8 @@
 
 Run from the repository root (on 2 busy cores: wide 47 min, tall 11 min; about 5 GB of memory):
 
-    PYTHONPATH=src:tests/ops python csrc/cuda/pca/ev_study.py wide   # 200k × 2048, k = 64
-    PYTHONPATH=src:tests/ops python csrc/cuda/pca/ev_study.py tall   # 1M × 256, k = 16
+    PYTHONPATH=src:tests/ops python scripts/pca_ev_study.py wide   # 200k × 2048, k = 64
+    PYTHONPATH=src:tests/ops python scripts/pca_ev_study.py tall   # 1M × 256, k = 16
 
 The data are the bench's (src/lepton/bench/suites/pca_cuda.py ``_data``: rank d/4 signal with
 scales logspace(20 → 3), unit noise, column offsets ±50, float32), drawn by torch on the CPU
