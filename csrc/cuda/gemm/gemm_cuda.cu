@@ -11,14 +11,13 @@
 #include "cuda/device_guard.hpp"
 #include "cuda/gemm/config.hpp"
 #include "cuda/gemm/epilogue.cuh"
-#include "cuda/gemm/tiles.hpp"
+#include "cuda/gemm/mma/mma_launch.hpp"
 #include "cuda/gemm/wgmma/wgmma_launch.hpp"
 
 namespace lepton::cuda::gemm {
 namespace {
 
 constexpr int kMaxK = 65536;  // int32 exactness bound, the same as the CPU kernels'
-constexpr int kWgKernelCount = sizeof(kWgKernels) / sizeof(kWgKernels[0]);
 
 int device_attribute(cudaDeviceAttr attr, int device) {
   int value = 0;
@@ -165,11 +164,7 @@ bool wg_built(WgKernel k, int out_dtype) {
 
 LaunchFn& launch_slot(Tile t) {
   // Function-local: tile TUs register from their static initialisers, in any order.
-  static LaunchFn slots[] = {
-#define LEPTON_TILE_SLOT(name, bm, bn, wm, wn, st) nullptr,
-      LEPTON_GEMM_CUDA_TILES(LEPTON_TILE_SLOT)
-#undef LEPTON_TILE_SLOT
-  };
+  static LaunchFn slots[kTileCount] = {};
   return slots[static_cast<int>(t)];
 }
 
