@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/gemm_limits.hpp"
 #include "cuda/check.cuh"
 #include "cuda/device_guard.hpp"
 #include "cuda/gemm/config.hpp"
@@ -17,7 +18,6 @@
 namespace lepton::cuda::gemm {
 namespace {
 
-constexpr int kMaxK = 65536;  // int32 exactness bound, the same as the CPU kernels'
 
 int device_attribute(cudaDeviceAttr attr, int device) {
   int value = 0;
@@ -237,7 +237,7 @@ void check_out_dtype(int out_dtype) {
 int resolve_config(int config, int m, int n, int k, int out_dtype, int device) {
   LEPTON_CHECK_ARG(m > 0 && n > 0 && k > 0, "a, b: expected non-empty operands, got M=", m,
                    " N=", n, " K=", k);
-  LEPTON_CHECK_ARG(k <= kMaxK, "a: K=", k, " exceeds MAX_K=", kMaxK);
+  LEPTON_CHECK_ARG(k <= kGemmMaxK, "a: K=", k, " exceeds MAX_K=", kGemmMaxK);
   check_out_dtype(out_dtype);
   if (config >= 0) check_built(config_by_id(config), out_dtype);
   const DeviceFacts dev = device_facts(device);
