@@ -38,7 +38,7 @@ constexpr bool out_codes_are_slots() {
     if (kOutCodes[i] != i) return false;
   return true;
 }
-static_assert(out_codes_are_slots(), "kernels.def: list the LEPTON_WGMMA_OUT codes from 0 in order");
+static_assert(out_codes_are_slots(), "kernels.def: the LEPTON_WGMMA_OUT rows are codes 0, 1, ...");
 
 // The entry of wgmma kernel `kernel` (a LEPTON_WGMMA_KERNEL row of kernels.def) for `out_dtype`,
 // or nullptr when that TU is not in this build.
