@@ -14,6 +14,7 @@ list(APPEND LEPTON_SOURCES
   csrc/cuda/preprocess/apply_cuda.cu
   csrc/bindings/bind_preprocess_cuda.cpp
   csrc/bindings/bind_cuda.cpp
+  csrc/bindings/bind_gemm_cuda.cpp
 )
 
 # --- the int8 GEMM kernels: rows of csrc/cuda/gemm/kernels.def, read here -------------------------
