@@ -111,6 +111,16 @@ def test_unbuilt_configs_are_refused_before_any_launch():
             )  # fmt: skip
 
 
+def test_a_split_k_the_k_cannot_feed_is_refused_without_a_device():
+    # The CPU twin of test_int8_gemm_cuda.py::test_errors_on_device's split-K case: the core
+    # checks the shape before it queries a device, so the message is the same without a GPU.
+    pattern = r"config: int8_gemm_cuda config 8 .*split-K 4 needs K > 192 .*got K=64"
+    with pytest.raises(ValueError, match=pattern):
+        _core.gemm_cuda_resolve_config(8, 4, 8, 64, 0, 0)
+    with pytest.raises(ValueError, match=pattern):
+        ops.int8_gemm(FakeCuda((4, 64)), FakeCuda((8, 64)), config=8)
+
+
 OUT_CODES = _gemm_cuda.OUT_CODES
 
 

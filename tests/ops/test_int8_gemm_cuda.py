@@ -349,6 +349,8 @@ def test_errors_on_device(lib):
         ops.int8_gemm(to_device(np.ones((4, 64), np.float32), lib), b)
     with pytest.raises(ValueError, match=r"b: expected shape \(N, 64\)"):
         ops.int8_gemm(a, to_device(np.ones((8, 32), np.int8), lib))
+    # CPU twins on fake device arrays: test_cuda_arrays.py (the messages above and the unknown
+    # id), test_gemm_cuda_configs.py (the split-K refusal).
     with pytest.raises(ValueError, match=r"config 8 .*split-K 4 needs K > 192"):
         ops.int8_gemm(a, b, config=8)
     with pytest.raises(ValueError, match="config: unknown int8_gemm_cuda config id 99"):

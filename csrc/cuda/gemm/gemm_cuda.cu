@@ -106,14 +106,21 @@ std::string left_out_reason(const GemmCudaConfig& c, int out_dtype) {
   return {};
 }
 
+// Why config `c` cannot run a K this long whatever the device, or "" (checked before any
+// device is queried, so it is the same message with or without a GPU).
+std::string shape_reason(const GemmCudaConfig& c, int k) {
+  if (c.engine == Engine::kMma && c.split_k > k_blocks(k))
+    return concat("split-K ", c.split_k, " needs K > ", (c.split_k - 1) * kBlockK,
+                  " (one 64-byte k-block per split), got K=", k);
+  return {};
+}
+
 // Why built config `c` cannot run this call on a device with `dev`'s facts, or "".
 std::string unusable_reason(const GemmCudaConfig& c, int m, int n, int k, int out_dtype,
                             const DeviceFacts& dev) {
+  if (std::string why = shape_reason(c, k); !why.empty()) return why;
   if (c.engine == Engine::kMma) {
     const TileInfo& t = tile_info(c.tile());
-    if (c.split_k > k_blocks(k))
-      return concat("split-K ", c.split_k, " needs K > ", (c.split_k - 1) * kBlockK,
-                    " (one 64-byte k-block per split), got K=", k);
     if (t.smem_bytes() > dev.smem_per_block)
       return concat("needs ", t.smem_bytes(), " bytes of shared memory per block; the device ",
                     "allows ", dev.smem_per_block);
@@ -239,7 +246,13 @@ int resolve_config(int config, int m, int n, int k, int out_dtype, int device) {
                    " N=", n, " K=", k);
   LEPTON_CHECK_ARG(k <= kGemmMaxK, "a: K=", k, " exceeds MAX_K=", kGemmMaxK);
   check_out_dtype(out_dtype);
-  if (config >= 0) check_built(config_by_id(config), out_dtype);
+  if (config >= 0) {
+    const GemmCudaConfig& c = config_by_id(config);
+    check_built(c, out_dtype);
+    const std::string why = shape_reason(c, k);
+    LEPTON_CHECK_ARG(why.empty(), "config: int8_gemm_cuda config ", c.id, " (", config_name(c),
+                     ") cannot run M=", m, " N=", n, " K=", k, ": ", why);
+  }
   const DeviceFacts dev = device_facts(device);
   if (config < 0) return heuristic(m, n, k, out_dtype, dev);
   const GemmCudaConfig& c = config_by_id(config);
