@@ -1,4 +1,4 @@
-"""A numpy model of csrc/cuda/gemm/mma_kernel.cuh's index arithmetic, runnable without a GPU.
+"""A numpy model of csrc/cuda/gemm/mma/mma_kernel.cuh's index arithmetic, runnable without a GPU.
 
 It copies the kernel's cp.async chunk indexing, the 16-byte fragment loads with the permuted k
 order, the m16n8k32 register layout of the PTX ISA (A: a0 row g k 4t.., a1 row g+8, a2 row g

@@ -11,6 +11,7 @@
 
 #include "bindings/bindings.hpp"
 #include "common/errors.hpp"
+#include "common/gemm_limits.hpp"
 #include "cpu/gemm/config.hpp"
 #include "cpu/gemm/dispatch.hpp"
 
@@ -173,7 +174,7 @@ PackedHandle pack_weights(const I8& w, const std::optional<F32>& w_scale,
 }  // namespace
 
 void register_gemm(py::module_& m) {
-  m.attr("gemm_max_k") = gemm::kMaxK;
+  m.attr("gemm_max_k") = kGemmMaxK;
   m.def("gemm_configs", [] {
     py::list out;
     for (const gemm::GemmConfig& c : gemm::config_table()) out.append(config_dict(c));

@@ -1,3 +1,5 @@
+// Python bindings of the build and machine facts: version, the CPU ISA (detected, capped),
+// threads, and whether this build holds the CUDA kernels.
 #include <pybind11/stl.h>
 
 #include "bindings/bindings.hpp"
@@ -7,15 +9,19 @@
 namespace py = pybind11;
 
 namespace lepton {
+namespace {
 
-#if !defined(LEPTON_HAVE_CUDA)
-void register_cuda(py::module_& m) {
-  m.attr("cuda_compiled") = false;
-}
+#if defined(LEPTON_HAVE_CUDA)
+constexpr bool kCudaCompiled = true;  // module.cpp registers the CUDA areas too
+#else
+constexpr bool kCudaCompiled = false;
 #endif
+
+}  // namespace
 
 void register_info(py::module_& m) {
   m.attr("__version__") = LEPTON_VERSION;
+  m.attr("cuda_compiled") = kCudaCompiled;
   m.def("detected_isa", [] { return std::string(isa_name(detected_isa())); },
         "Best CPU ISA this machine and this build support.");
   m.def("active_isa", [] { return std::string(isa_name(active_isa())); },

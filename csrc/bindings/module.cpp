@@ -6,8 +6,10 @@ PYBIND11_MODULE(_core, m) {
   lepton::register_gemm(m);
   lepton::register_preprocess(m);
   lepton::register_pca(m);
-  lepton::register_cuda(m);
 #if defined(LEPTON_HAVE_CUDA)
+  lepton::register_cuda(m);
+  lepton::register_gemm_cuda(m);
+  lepton::register_preprocess_cuda(m);
   lepton::register_pca_cuda(m);
 #endif
 }

@@ -3,6 +3,9 @@ GPU: which entries are built, the error for the others, and the heuristic's choi
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from lepton import _core, ops
@@ -33,6 +36,28 @@ def _table():
     return ops.config_table("int8_gemm_cuda")
 
 
+KERNELS_DEF = Path(__file__).parents[2] / "csrc" / "cuda" / "gemm" / "kernels.def"
+
+
+def _kernel_rows() -> dict[str, tuple[str, bool]]:
+    """name: (engine, MINIMAL) of each kernel row of csrc/cuda/gemm/kernels.def, parsed as
+    sources.cmake parses it."""
+    rows = {}
+    for line in KERNELS_DEF.read_text().splitlines():
+        found = re.fullmatch(r"LEPTON_(MMA_TILE|WGMMA_KERNEL)\((\w+),.*, *([01])\)", line)
+        if found:
+            engine = "mma_s8" if found[1] == "MMA_TILE" else "wgmma_s8"
+            rows[found[2]] = (engine, found[3] == "1")
+    return rows
+
+
+def test_every_declared_kernel_is_in_the_table_and_named_as_declared():
+    rows = _kernel_rows()
+    assert len(rows) == 11  # 7 mma tiles, 4 wgmma kernels
+    assert {c["kernel"]: c["engine"] for c in _table()} == {n: e for n, (e, _) in rows.items()}
+    assert any(minimal for e, minimal in rows.values() if e == "wgmma_s8")
+
+
 def _unbuilt():
     return [c for c in _table() if not c["built"]]
 
@@ -47,10 +72,12 @@ def test_every_entry_says_whether_it_is_built():
     if _core.cuda_configs_build == "all":
         assert all(c["built"] == (c["engine"] == "mma_s8" or wgmma_built) for c in table)
     else:
-        # A general tile and a small one, with their split-K and CTA-cap variants; on sm_90a
-        # with CUTLASS one wgmma kernel with its caps.
-        assert {"t128x128s4", "t64x64s4"} <= built_kernels
-        assert ("w128x128coop" in built_kernels) == wgmma_built
+        # The rows marked MINIMAL in kernels.def (a general tile and a small one, with their
+        # split-K and CTA-cap variants; on sm_90a with CUTLASS one wgmma kernel with its caps).
+        rows = _kernel_rows().items()
+        minimal = {n for n, (e, m) in rows if m and (e == "mma_s8" or wgmma_built)}
+        assert built_kernels == minimal
+        assert {"t128x128s4", "t64x64s4"} <= built_kernels  # the heuristic's fallbacks
         assert _unbuilt()
     for c in table:  # a config is built exactly when its kernel is
         assert c["built"] == (c["kernel"] in built_kernels)
@@ -82,6 +109,16 @@ def test_unbuilt_configs_are_refused_before_any_launch():
                 0x7F0000000000, 32, 0x7F0000000000, 32, 4, 8, 32, 0x7F0000000000, 0,
                 0, 0, 0, 0, 1.0, 0, 0, c["id"], 0, 0,
             )  # fmt: skip
+
+
+def test_a_split_k_the_k_cannot_feed_is_refused_without_a_device():
+    # The CPU twin of test_int8_gemm_cuda.py::test_errors_on_device's split-K case: the core
+    # checks the shape before it queries a device, so the message is the same without a GPU.
+    pattern = r"config: int8_gemm_cuda config 8 .*split-K 4 needs K > 192 .*got K=64"
+    with pytest.raises(ValueError, match=pattern):
+        _core.gemm_cuda_resolve_config(8, 4, 8, 64, 0, 0)
+    with pytest.raises(ValueError, match=pattern):
+        ops.int8_gemm(FakeCuda((4, 64)), FakeCuda((8, 64)), config=8)
 
 
 OUT_CODES = _gemm_cuda.OUT_CODES

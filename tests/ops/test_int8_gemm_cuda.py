@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _cuda_libs import LIBRARIES, library, poison_allocator, synchronize, to_device, to_host
-from _gemm_oracles import epilogue_f64, epilogue_tolerance, gemm_int64
+from _gemm_oracles import (
+    assert_requant_edges_covered,
+    epilogue_f64,
+    epilogue_tolerance,
+    gemm_int64,
+    requant_edge_operands,
+    requantize,
+)
 
 from lepton import _core, ops
 
@@ -192,22 +199,14 @@ def test_wgmma_epilogue(activation, out_dtype):
             _assert_epilogue(to_host(got), acc, *vs, activation, out_dtype)
 
 
-def _requantized(y: np.ndarray, out_scale: float) -> np.ndarray:
-    q = np.rint(y.astype(np.float32) / np.float32(out_scale))
-    return np.clip(np.nan_to_num(q, nan=0.0), -127, 127).astype(np.int8)
-
-
-@pytest.mark.parametrize("activation", [None, "relu", "gelu"])
+# CPU twin: test_int8_gemm_requant.py::test_edge_operands_reach_every_requantization_path runs
+# the same operands and checks the same precondition on every CPU config.
+@pytest.mark.parametrize("activation", [None, "relu", "gelu", "sigmoid"])
 def test_int8_output_is_the_requantized_float_output(activation):
     lib = _lib()
-    rng = np.random.default_rng(9)
-    m, n, k = 45, 67, 300
-    a, b = _int8(rng, (m, k)), _int8(rng, (n, k))
-    a_scale = rng.uniform(1e-3, 2e-3, m).astype(np.float32)
-    b_scale = rng.uniform(1e-3, 1e-2, n).astype(np.float32)
-    bias = rng.standard_normal(n).astype(np.float32)
-    args = [to_device(v, lib) for v in (a, b, a_scale, b_scale, bias)]
-    out_scale = 0.05  # small enough that some outputs saturate at ±127
+    a, b, host, out_scale = requant_edge_operands(9)
+    n, k = b.shape
+    args = [to_device(v, lib) for v in (a, b, host["a_scale"], host["b_scale"], host["bias"])]
     for cfg in [None] + [c["id"] for c in _configs("mma_s8")]:
         if cfg is not None and _refusal(ops.config_table("int8_gemm_cuda")[cfg], n, k):
             continue
@@ -216,8 +215,9 @@ def test_int8_output_is_the_requantized_float_output(activation):
         q = to_host(ops.int8_gemm(args[0], args[1], out_dtype="int8", out_scale=out_scale,
                                   config=cfg, **kw))  # fmt: skip
         assert q.dtype == np.int8
-        np.testing.assert_array_equal(q, _requantized(y, out_scale), err_msg=str(cfg))
-        assert (np.abs(q) == 127).any()
+        assert_requant_edges_covered(y, activation, out_scale)
+        np.testing.assert_array_equal(q, requantize(y, out_scale), err_msg=str(cfg))
+        np.testing.assert_array_equal(q[np.isnan(y)], 0, err_msg=str(cfg))
     for cfg in _configs("wgmma_s8"):
         with pytest.raises(ValueError, match=_refusal(cfg, n, k, "int8")):
             ops.int8_gemm(args[0], args[1], out_dtype="int8", out_scale=out_scale, config=cfg["id"])
@@ -232,7 +232,7 @@ def test_linear_int8_int8_output():
     x = to_device(rng.standard_normal((37, 130)).astype(np.float32), lib)
     y = to_host(ops.linear_int8(x, packed, activation="relu"))
     q = to_host(ops.linear_int8(x, packed, activation="relu", out_dtype="int8", out_scale=0.02))
-    np.testing.assert_array_equal(q, _requantized(y, 0.02))
+    np.testing.assert_array_equal(q, requantize(y, 0.02))
 
 
 @pytest.mark.parametrize("lib", LIBRARIES)
@@ -349,6 +349,8 @@ def test_errors_on_device(lib):
         ops.int8_gemm(to_device(np.ones((4, 64), np.float32), lib), b)
     with pytest.raises(ValueError, match=r"b: expected shape \(N, 64\)"):
         ops.int8_gemm(a, to_device(np.ones((8, 32), np.int8), lib))
+    # CPU twins on fake device arrays: test_cuda_arrays.py (the messages above and the unknown
+    # id), test_gemm_cuda_configs.py (the split-K refusal).
     with pytest.raises(ValueError, match=r"config 8 .*split-K 4 needs K > 192"):
         ops.int8_gemm(a, b, config=8)
     with pytest.raises(ValueError, match="config: unknown int8_gemm_cuda config id 99"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _gemm_oracles import assert_requant_edges_covered, requant_edge_operands, requantize
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,13 +30,6 @@ SHAPES = [
     (1000, 255, 1),
     (33, 255, 255),
 ]
-
-
-def requantize(y: np.ndarray, out_scale: float) -> np.ndarray:
-    """The oracle: clip(rint(float32(y) / float32(out_scale)), ±127), NaN → 0, as int8."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        q = np.rint(np.float32(y) / np.float32(out_scale))
-    return np.clip(np.nan_to_num(q, nan=0.0), -127, 127).astype(np.int8)
 
 
 def _operands(seed: int, m: int, n: int, k: int):
@@ -75,6 +69,20 @@ def test_matches_the_oracle_of_the_float32_output(isa, m, n, k, activation):
     if m * n >= 1000:  # enough values that both regimes must show up
         assert (np.abs(q) == 127).any()
         assert (np.abs(q) < 127).mean() > 0.5
+
+
+# The CPU twin of test_int8_gemm_cuda.py::test_int8_output_is_the_requantized_float_output:
+# the same operands, which must reach saturation, NaN → 0 and ties on every device.
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("config", [c["id"] for c in CONFIGS])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_edge_operands_reach_every_requantization_path(isa, config, activation):
+    a, b, kw, out_scale = requant_edge_operands(9)
+    with lepton.isa(isa), np.errstate(over="ignore", invalid="ignore"):
+        y, q = _both(a, b, out_scale, activation=activation, config=config, **kw)
+    assert_requant_edges_covered(y, activation, out_scale)
+    np.testing.assert_array_equal(q, requantize(y, out_scale))
+    np.testing.assert_array_equal(q[np.isnan(y)], 0)
 
 
 @pytest.mark.parametrize("isa", ISAS)

@@ -52,7 +52,7 @@ def _launchable(grid: tuple[int, int], cm: int, cn: int) -> bool:
     return x > 0 and y > 0 and x % cm == 0 and y % cn == 0
 
 
-CLUSTERS = [(1, 1), (2, 1)]  # config.hpp LEPTON_GEMM_WGMMA_KERNELS
+CLUSTERS = [(1, 1), (2, 1)]  # the LEPTON_WGMMA_KERNEL rows of csrc/cuda/gemm/kernels.def
 
 
 @pytest.mark.parametrize(("cm", "cn"), CLUSTERS)

@@ -11,7 +11,8 @@ import pytest
 pytest.importorskip("sklearn")
 
 from lepton.energy import Meter
-from lepton.pipeline import STEPS, run
+from lepton.pipeline import STEPS, default_components, load, run
+from lepton.pipeline.run import _split
 
 
 class ConstantPowerMeter(Meter):
@@ -145,13 +146,38 @@ def test_bad_arguments(kwargs, match):
         run("breast_cancer", **kwargs)
 
 
-@pytest.mark.gpu
-def test_on_the_gpu():
-    cupy = pytest.importorskip("cupy")
-    assert cupy is not None
-    result = run("synthetic", rows=20_000, cols=32, device="cuda", search=False)
-    assert result.device == "cuda:0"
-    assert result.metrics["accuracy"] > 0.75
+def _linear_reference_accuracy(rows: int, cols: int) -> float:
+    """sklearn's answer to the pipeline's question: mean imputation, standard scaling, PCA to the
+    pipeline's default size and a logistic regression, fitted on the pipeline's own train split
+    and scored on its test split."""
+    from sklearn.decomposition import PCA
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    splits = _split(load("synthetic", rows=rows, cols=cols), 0.2, 0.2, 0, "cpu")
+    model = make_pipeline(
+        SimpleImputer(),
+        StandardScaler(),
+        PCA(default_components(cols), random_state=0),
+        LogisticRegression(max_iter=1000),
+    )
+    model.fit(*splits["train"])
+    return float(model.score(*splits["test"]))
+
+
+# The bar is sklearn's linear model on the same splits, not a fixed number: 32 synthetic columns
+# (16 informative, two clusters per class) reduced to 16 components cap any linear model near
+# 0.71 (sklearn: 0.709, lepton 0.711 on both devices), so the 0.75 this test once asked for held
+# nowhere. 0.02 is ~3 binomial standard deviations of an accuracy near 0.7 on 4000 test rows.
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+def test_accuracy_matches_a_linear_reference(device):
+    if device == "cuda":
+        pytest.importorskip("cupy")
+    result = run("synthetic", rows=20_000, cols=32, device=device, search=False)
+    assert result.device == ("cpu" if device == "cpu" else "cuda:0")
+    assert result.metrics["accuracy"] >= _linear_reference_accuracy(20_000, 32) - 0.02
 
 
 def test_an_estimator_that_moves_device_data_to_the_host_is_refused():

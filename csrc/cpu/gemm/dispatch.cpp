@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/errors.hpp"
+#include "common/gemm_limits.hpp"
 #include "common/threads.hpp"
 #include "cpu/gemm/config.hpp"
 #include "cpu/gemm/plan.hpp"
@@ -65,7 +66,7 @@ const GemmConfig& resolve_config(int config_id, std::int64_t M, std::int64_t N, 
 void check_shape(std::int64_t M, std::int64_t N, std::int64_t K) {
   LEPTON_CHECK_ARG(M >= 1 && N >= 1 && K >= 1, "int8_gemm: M, N, K must be >= 1, got ", M, ", ",
                    N, ", ", K);
-  LEPTON_CHECK_ARG(K <= kMaxK, "int8_gemm: K=", K, " exceeds MAX_K=", kMaxK,
+  LEPTON_CHECK_ARG(K <= kGemmMaxK, "int8_gemm: K=", K, " exceeds MAX_K=", kGemmMaxK,
                    " (int32 accumulation is exact only up to it)");
 }
 

@@ -10,9 +10,6 @@
 
 namespace lepton::gemm {
 
-// Exactness bound: with A shifted to u8, |Σₖ (a+128)·b| ≤ 255·128·K < 2³¹ for K ≤ 65536.
-constexpr std::int64_t kMaxK = 65536;
-
 struct EpilogueArgs {
   const float* a_scale = nullptr;  // (M) or null
   const float* b_scale = nullptr;  // (N) or null

@@ -19,7 +19,7 @@ struct GemmArgs {
   const std::int8_t* a;  // (M, K) rows lda bytes apart; 16-byte aligned, lda % 16 == 0
   const std::int8_t* b;  // (N, K) rows ldb bytes apart; same alignment
   long long lda, ldb;
-  int m, n, k;      // k % 16 == 0 (the op zero-pads K); k ≤ MAX_K
+  int m, n, k;      // k % 16 == 0 (the op zero-pads K); k ≤ kGemmMaxK (common/gemm_limits.hpp)
   void* out;        // (M, N) row-major, contiguous, of out_dtype
   int out_dtype;    // OutDtype; kOutInt32 means exact accumulators, no epilogue
   const float* a_scale;  // (M,) or null (= 1)

@@ -6,14 +6,7 @@
 
 namespace lepton::cuda::gemm {
 
-const TileInfo& tile_info(Tile t) {
-  static const TileInfo infos[] = {
-#define LEPTON_TILE_INFO(name, bm, bn, wm, wn, st) {#name, bm, bn, wm, wn, st},
-      LEPTON_GEMM_CUDA_TILES(LEPTON_TILE_INFO)
-#undef LEPTON_TILE_INFO
-  };
-  return infos[static_cast<int>(t)];
-}
+const TileInfo& tile_info(Tile t) { return kTiles[static_cast<int>(t)]; }
 
 const WgKernelInfo& wg_info(WgKernel k) { return kWgKernels[static_cast<int>(k)]; }
 

@@ -2,8 +2,8 @@
 // bindings can print and hash it.
 //
 // A row names a kernel of one of two engines plus run-time energy knobs that need no new kernel:
-//   mma_s8   — hand-written mma.sync tiles (LEPTON_GEMM_CUDA_TILES), sm_80 and later;
-//   wgmma_s8 — CUTLASS warp-specialised TMA + wgmma kernels (LEPTON_GEMM_WGMMA_KERNELS), sm_90a
+//   mma_s8   — hand-written mma.sync tiles (LEPTON_MMA_TILE rows of kernels.def), sm_80 and later;
+//   wgmma_s8 — CUTLASS warp-specialised TMA + wgmma kernels (LEPTON_WGMMA_KERNEL rows), sm_90a
 //              only, one instantiation per output dtype (int8 output stays on mma_s8).
 // The knobs:
 //   split_k  — mma_s8 only: K is cut into split_k ranges; int32 partials go to a caller-allocated workspace
@@ -20,36 +20,32 @@ namespace lepton::cuda::gemm {
 
 constexpr int kBlockK = 64;  // bytes of K per pipeline stage (every tile; see mma_kernel.cuh)
 
-// X(name, BM, BN, WARPS_M, WARPS_N, STAGES): the distinct kernels. Adding a row here needs a
-// matching tiles/<name>.cu (one explicit instantiation) and a line in sources.cmake. Which of
-// them a build compiles is a build fact (LEPTON_CUDA_CONFIGS, sources.cmake), not part of the
-// table: a reduced build keeps every id and the hash, and tile_built() says what it can run.
-#define LEPTON_GEMM_CUDA_TILES(X)    \
-  X(t128x128s3, 128, 128, 2, 2, 3)   \
-  X(t128x128s4, 128, 128, 2, 2, 4)   \
-  X(t128x256s3, 128, 256, 2, 4, 3)   \
-  X(t256x128s3, 256, 128, 4, 2, 3)   \
-  X(t64x128s4, 64, 128, 2, 2, 4)     \
-  X(t128x64s4, 128, 64, 2, 2, 4)     \
-  X(t64x64s4, 64, 64, 2, 2, 4)
+// The kernels themselves are rows of kernels.def (read by CMake too, which generates their
+// translation units). Which of them a build compiles is a build fact (LEPTON_CUDA_CONFIGS, the
+// MINIMAL column), not part of the config table: a reduced build keeps every id and the hash,
+// and tile_built() / wg_built() say what it can run.
+enum class Tile : int {
+#define LEPTON_MMA_TILE(name, bm, bn, wm, wn, st, minimal) name,
+#include "cuda/gemm/kernels.def"
+};
 
-// X(name, BM, BN, BK, CLUSTER_M, CLUSTER_N, COOPERATIVE): the sm_90a kernels. BK is in bytes
-// (int8 elements): 128, one 128-byte swizzled row per TMA box. Cooperative: two consumer warp
-// groups split one tile; ping-pong: each consumer warp group owns a whole tile and the two
-// alternate mainloop and epilogue. A matching line in csrc/cuda/gemm/wgmma/sources.cmake
-// generates its TUs.
-#define LEPTON_GEMM_WGMMA_KERNELS(X)         \
-  X(w128x256coop_c2x1, 128, 256, 128, 2, 1, 1) \
-  X(w128x128coop, 128, 128, 128, 1, 1, 1)      \
-  X(w128x128pp, 128, 128, 128, 1, 1, 0)        \
-  X(w64x128pp, 64, 128, 128, 1, 1, 0)
+struct TileInfo {
+  const char* name;
+  int bm, bn, warps_m, warps_n, stages;
+  constexpr int threads() const { return warps_m * warps_n * 32; }
+  constexpr int smem_bytes() const { return stages * (bm + bn) * kBlockK; }
+};
 
-enum class Engine : int { kMma = 0, kWgmma = 1 };
+// constexpr so that a generated tile TU takes its template arguments from here (mma_kernel.cuh).
+inline constexpr TileInfo kTiles[] = {
+#define LEPTON_MMA_TILE(name, bm, bn, wm, wn, st, minimal) {#name, bm, bn, wm, wn, st},
+#include "cuda/gemm/kernels.def"
+};
+inline constexpr int kTileCount = sizeof(kTiles) / sizeof(kTiles[0]);
 
 enum class WgKernel : int {
-#define LEPTON_WG_ENUM(name, bm, bn, bk, cm, cn, coop) name,
-  LEPTON_GEMM_WGMMA_KERNELS(LEPTON_WG_ENUM)
-#undef LEPTON_WG_ENUM
+#define LEPTON_WGMMA_KERNEL(name, bm, bn, bk, cm, cn, coop, minimal) name,
+#include "cuda/gemm/kernels.def"
 };
 
 struct WgKernelInfo {
@@ -58,25 +54,15 @@ struct WgKernelInfo {
   bool cooperative;
 };
 
-// constexpr so that a wgmma TU takes its template arguments from here, not from a second list.
+// constexpr so that a generated wgmma TU takes its template arguments from here (wgmma_gemm.cuh).
 inline constexpr WgKernelInfo kWgKernels[] = {
-#define LEPTON_WG_INFO(name, bm, bn, bk, cm, cn, coop) {#name, bm, bn, bk, cm, cn, coop != 0},
-    LEPTON_GEMM_WGMMA_KERNELS(LEPTON_WG_INFO)
-#undef LEPTON_WG_INFO
+#define LEPTON_WGMMA_KERNEL(name, bm, bn, bk, cm, cn, coop, minimal) \
+  {#name, bm, bn, bk, cm, cn, coop != 0},
+#include "cuda/gemm/kernels.def"
 };
+inline constexpr int kWgKernelCount = sizeof(kWgKernels) / sizeof(kWgKernels[0]);
 
-enum class Tile : int {
-#define LEPTON_TILE_ENUM(name, bm, bn, wm, wn, st) name,
-  LEPTON_GEMM_CUDA_TILES(LEPTON_TILE_ENUM)
-#undef LEPTON_TILE_ENUM
-};
-
-struct TileInfo {
-  const char* name;
-  int bm, bn, warps_m, warps_n, stages;
-  int threads() const { return warps_m * warps_n * 32; }
-  int smem_bytes() const { return stages * (bm + bn) * kBlockK; }
-};
+enum class Engine : int { kMma = 0, kWgmma = 1 };
 
 struct GemmCudaConfig {
   int id;
@@ -90,7 +76,7 @@ struct GemmCudaConfig {
 
 const TileInfo& tile_info(Tile t);
 const WgKernelInfo& wg_info(WgKernel k);
-// The kernel's printable name (a tile or wgmma kernel name of the lists above).
+// The kernel's printable name (the name of its kernels.def row).
 const char* kernel_name(const GemmCudaConfig& c);
 // Whether tile `t`'s translation unit was compiled into this build (it registers itself).
 bool tile_built(Tile t);

@@ -7,18 +7,17 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/gemm_limits.hpp"
 #include "cuda/check.cuh"
 #include "cuda/device_guard.hpp"
 #include "cuda/gemm/config.hpp"
 #include "cuda/gemm/epilogue.cuh"
-#include "cuda/gemm/tiles.hpp"
+#include "cuda/gemm/mma/mma_launch.hpp"
 #include "cuda/gemm/wgmma/wgmma_launch.hpp"
 
 namespace lepton::cuda::gemm {
 namespace {
 
-constexpr int kMaxK = 65536;  // int32 exactness bound, the same as the CPU kernels'
-constexpr int kWgKernelCount = sizeof(kWgKernels) / sizeof(kWgKernels[0]);
 
 int device_attribute(cudaDeviceAttr attr, int device) {
   int value = 0;
@@ -107,14 +106,21 @@ std::string left_out_reason(const GemmCudaConfig& c, int out_dtype) {
   return {};
 }
 
+// Why config `c` cannot run a K this long whatever the device, or "" (checked before any
+// device is queried, so it is the same message with or without a GPU).
+std::string shape_reason(const GemmCudaConfig& c, int k) {
+  if (c.engine == Engine::kMma && c.split_k > k_blocks(k))
+    return concat("split-K ", c.split_k, " needs K > ", (c.split_k - 1) * kBlockK,
+                  " (one 64-byte k-block per split), got K=", k);
+  return {};
+}
+
 // Why built config `c` cannot run this call on a device with `dev`'s facts, or "".
 std::string unusable_reason(const GemmCudaConfig& c, int m, int n, int k, int out_dtype,
                             const DeviceFacts& dev) {
+  if (std::string why = shape_reason(c, k); !why.empty()) return why;
   if (c.engine == Engine::kMma) {
     const TileInfo& t = tile_info(c.tile());
-    if (c.split_k > k_blocks(k))
-      return concat("split-K ", c.split_k, " needs K > ", (c.split_k - 1) * kBlockK,
-                    " (one 64-byte k-block per split), got K=", k);
     if (t.smem_bytes() > dev.smem_per_block)
       return concat("needs ", t.smem_bytes(), " bytes of shared memory per block; the device ",
                     "allows ", dev.smem_per_block);
@@ -165,11 +171,7 @@ bool wg_built(WgKernel k, int out_dtype) {
 
 LaunchFn& launch_slot(Tile t) {
   // Function-local: tile TUs register from their static initialisers, in any order.
-  static LaunchFn slots[] = {
-#define LEPTON_TILE_SLOT(name, bm, bn, wm, wn, st) nullptr,
-      LEPTON_GEMM_CUDA_TILES(LEPTON_TILE_SLOT)
-#undef LEPTON_TILE_SLOT
-  };
+  static LaunchFn slots[kTileCount] = {};
   return slots[static_cast<int>(t)];
 }
 
@@ -242,9 +244,15 @@ void check_out_dtype(int out_dtype) {
 int resolve_config(int config, int m, int n, int k, int out_dtype, int device) {
   LEPTON_CHECK_ARG(m > 0 && n > 0 && k > 0, "a, b: expected non-empty operands, got M=", m,
                    " N=", n, " K=", k);
-  LEPTON_CHECK_ARG(k <= kMaxK, "a: K=", k, " exceeds MAX_K=", kMaxK);
+  LEPTON_CHECK_ARG(k <= kGemmMaxK, "a: K=", k, " exceeds MAX_K=", kGemmMaxK);
   check_out_dtype(out_dtype);
-  if (config >= 0) check_built(config_by_id(config), out_dtype);
+  if (config >= 0) {
+    const GemmCudaConfig& c = config_by_id(config);
+    check_built(c, out_dtype);
+    const std::string why = shape_reason(c, k);
+    LEPTON_CHECK_ARG(why.empty(), "config: int8_gemm_cuda config ", c.id, " (", config_name(c),
+                     ") cannot run M=", m, " N=", n, " K=", k, ": ", why);
+  }
   const DeviceFacts dev = device_facts(device);
   if (config < 0) return heuristic(m, n, k, out_dtype, dev);
   const GemmCudaConfig& c = config_by_id(config);

@@ -8,7 +8,7 @@ namespace lepton::cuda::gemm {
 struct GemmCall {
   std::uintptr_t a, b;  // int8, K-major, 16-byte aligned, lda/ldb multiples of 16
   long long lda, ldb;   // row strides in bytes
-  int m, n, k;          // k a multiple of 16, ≤ MAX_K
+  int m, n, k;          // k a multiple of 16, ≤ kGemmMaxK
   std::uintptr_t out;   // (M, N) contiguous, of out_dtype (args.hpp OutDtype)
   int out_dtype;
   std::uintptr_t a_scale, b_scale, bias;  // float32 vectors or 0

@@ -208,8 +208,8 @@ struct OutElement<kOutBFloat16> {
   using type = cutlass::bfloat16_t;
 };
 
-// Kernel `K` of LEPTON_GEMM_WGMMA_KERNELS with output dtype `Out`, its parameters read from
-// config.hpp's kWgKernels.
+// Kernel `K` (a LEPTON_WGMMA_KERNEL row of kernels.def) with output dtype `Out`, its parameters
+// read from config.hpp's kWgKernels.
 template <WgKernel K, int Out>
 struct Instance {
   static constexpr WgKernelInfo kInfo = kWgKernels[static_cast<int>(K)];

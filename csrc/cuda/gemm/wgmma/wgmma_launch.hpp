@@ -26,11 +26,22 @@ struct Entry {
   void (*run)(const GemmArgs& p, const LaunchArgs& launch);
 };
 
-// Output dtypes with a wgmma instantiation (args.hpp OutDtype codes); others use mma.sync.
-constexpr int kOutSlots = 4;  // int32, float32, float16, bfloat16
+// Output dtypes with a wgmma instantiation: the LEPTON_WGMMA_OUT rows of kernels.def, which are
+// the OutDtype codes 0 .. kOutSlots-1 (args.hpp); others use mma.sync.
+inline constexpr int kOutCodes[] = {
+#define LEPTON_WGMMA_OUT(out) out,
+#include "cuda/gemm/kernels.def"
+};
+constexpr int kOutSlots = sizeof(kOutCodes) / sizeof(kOutCodes[0]);
+constexpr bool out_codes_are_slots() {
+  for (int i = 0; i < kOutSlots; ++i)
+    if (kOutCodes[i] != i) return false;
+  return true;
+}
+static_assert(out_codes_are_slots(), "kernels.def: the LEPTON_WGMMA_OUT rows are codes 0, 1, ...");
 
-// The entry of wgmma kernel `kernel` (config.hpp LEPTON_GEMM_WGMMA_KERNELS) for `out_dtype`, or
-// nullptr when that TU is not in this build.
+// The entry of wgmma kernel `kernel` (a LEPTON_WGMMA_KERNEL row of kernels.def) for `out_dtype`,
+// or nullptr when that TU is not in this build.
 const Entry*& slot(int kernel, int out_dtype);
 
 struct Registrar {

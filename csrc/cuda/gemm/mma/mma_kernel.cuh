@@ -1,5 +1,5 @@
 // INT8 tensor-core GEMM with mma.sync.m16n8k32 (sm_80+; runs on sm_90 too), templated on the
-// tile shape. Included only by tiles/*.cu, one explicit instantiation each.
+// tile shape. Included only by the generated tile TUs (mma_instance.cu.in), one instantiation each.
 //
 // Layout. a (M, K) and b (N, K) are both K-major, which is exactly the instruction's row.col
 // form. Each pipeline stage holds a BM×64 slice of a and a BN×64 slice of b in shared memory,
@@ -43,6 +43,15 @@ struct TileShape {
                 "every thread copies the same number of 16-byte chunks");
   static_assert(STAGES >= 2, "a pipeline needs two stages");
 };
+
+// The shape of tile `T`, read from config.hpp's kTiles (the LEPTON_MMA_TILE rows of kernels.def).
+template <Tile T>
+struct TileShapeFor {
+  static constexpr TileInfo kInfo = kTiles[static_cast<int>(T)];
+  using type = TileShape<kInfo.bm, kInfo.bn, kInfo.warps_m, kInfo.warps_n, kInfo.stages>;
+};
+template <Tile T>
+using TileShapeOf = typename TileShapeFor<T>::type;
 
 __device__ __forceinline__ void cp_async16(void* smem_dst, const void* gmem_src, bool valid) {
   const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem_dst));
