@@ -1,6 +1,7 @@
 """lepton.PCA against sklearn.decomposition.PCA(svd_solver="full") and the sklearn contract."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -318,14 +319,42 @@ def test_non_finite_input_to_fit_names_x(solver, bad):
         PCA(2, solver=solver).fit(x)
 
 
+# lepton's kernels say "X: contains NaN or inf"; sklearn's validation "Input X contains NaN"
+# or "... infinity" (transform validates before its BLAS product).
+_NON_FINITE = r"X:? contains (NaN|inf)"
+
+
 @pytest.mark.parametrize("method", ["transform", "partial_fit"])
 def test_non_finite_input_after_fit_names_x(method):
     rng = np.random.default_rng(0)
     pca = PCA(2).fit(rng.standard_normal((20, 4)))
     x = rng.standard_normal((5, 4))
     x[0, 0] = np.nan
-    with pytest.raises(ValueError, match="X: contains NaN or inf"):
+    with pytest.raises(ValueError, match=_NON_FINITE):
         getattr(pca, method)(x)
+
+
+def test_non_finite_rows_are_refused_before_any_blas_product():
+    # A row of infinities makes inf − inf inside the product on every CPU, so numpy would warn
+    # "invalid value encountered in matmul" if the check came after it (as some BLAS kernels
+    # also do for a lone NaN); validating first gives the ValueError on any CPU.
+    rng = np.random.default_rng(0)
+    pca = PCA(2).fit(rng.standard_normal((20, 4)))
+    x = rng.standard_normal((5, 4))
+    x[1] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=_NON_FINITE):
+            pca.transform(x)
+
+
+def test_full_solver_refuses_opposite_infinities_in_one_column():
+    x = np.random.default_rng(0).standard_normal((20, 4))
+    x[2, 1], x[5, 1] = np.inf, -np.inf  # their sum is NaN: numpy's "invalid value" warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="X: contains NaN or inf"):
+            PCA(2, solver="full").fit(x)
 
 
 @pytest.mark.parametrize("method", ["transform", "inverse_transform"])

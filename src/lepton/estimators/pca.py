@@ -183,7 +183,9 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if is_cuda(X) or _pca_gpu.fitted_place(self) is not None:
             return _pca_gpu.transform(self, X)
-        return self._project(self._validate(X, reset=False))
+        # Checked before the product: BLAS may raise the FPU's invalid flag on NaN/inf (numpy
+        # then warns "invalid value encountered in matmul"), depending on the CPU's kernels.
+        return self._project(self._validate(X, reset=False, finite=True))
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Map projections (n_samples, n_components_) back to the feature space."""
@@ -212,11 +214,11 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # -- fitting --------------------------------------------------------------------------------
 
-    def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
-        # Finiteness is checked by the kernels themselves (a free by-product of their sums), not
-        # by an extra pass here.
+    def _validate(self, X: Any, *, reset: bool, finite: bool = False) -> np.ndarray:
+        # The fits check finiteness in their compiled first pass (a free by-product of its
+        # sums); numpy/BLAS work on unchecked data asks for ``finite=True`` instead.
         return validate_data(
-            self, X, dtype=_FLOAT_DTYPES, order="C", reset=reset, ensure_all_finite=False
+            self, X, dtype=_FLOAT_DTYPES, order="C", reset=reset, ensure_all_finite=finite
         )
 
     def _fit(self, X: Any) -> np.ndarray:
@@ -282,8 +284,9 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         import scipy.linalg
 
         n, d = X.shape
-        mean = X.mean(axis=0, dtype=np.float64)
-        if not np.isfinite(mean).all():
+        with np.errstate(invalid="ignore", over="ignore"):  # +inf and -inf in one column
+            mean = X.mean(axis=0, dtype=np.float64)
+        if not np.isfinite(mean).all():  # NaN/inf anywhere in a column reaches its mean
             msg = "X: contains NaN or inf; remove or impute them first"
             raise ValueError(msg)
         _, s, vt = scipy.linalg.svd(X - mean, full_matrices=False, check_finite=False)
@@ -323,9 +326,6 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _project(self, X: np.ndarray) -> np.ndarray:
         out = centred_matmul(X, self.mean_.astype(np.float64), self.components_.T)
-        if not np.isfinite(out).all():  # any NaN/inf in X reaches every output column
-            msg = "X: contains NaN or inf; remove or impute them first"
-            raise ValueError(msg)
         if self.whiten:
             scale = np.sqrt(self.explained_variance_).astype(out.dtype)
             out /= np.maximum(scale, np.finfo(out.dtype).eps)
