@@ -91,6 +91,30 @@ def test_preprocessor_partial_fit_mixes_dask_and_numpy_batches():
     assert est.n_samples_seen_ == 300
 
 
+def test_preprocessor_partial_fit_reports_columns_empty_in_all_batches_once():
+    import warnings
+
+    from lepton.ops import EmptyColumnWarning
+
+    rng = np.random.default_rng(5)
+    x = with_missing(rng, gaussian(rng, 200, 4, np.float64))
+    x[:60, 1] = np.nan  # empty in the first dask batch only
+    x[:, 3] = np.nan  # empty everywhere
+    est = Preprocessor()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.partial_fit(da.from_array(x[:60], chunks=7))  # a block-level empty column too
+        est.partial_fit(da.from_array(x[60:], chunks=50))
+    with pytest.warns(EmptyColumnWarning, match=r"\[3\]") as record:
+        out = est.transform(da.from_array(x, chunks=30))
+    assert len(record) == 1  # on the client, when the graph is built
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        computed = out.compute()  # the blocks' transforms do not warn again
+    np.testing.assert_array_equal(computed[:, 3], 0.0)
+    assert not np.isnan(est.mean_[1])
+
+
 def test_preprocessor_fit_transform_is_lazy_and_computes_fit_once():
     rng = np.random.default_rng(4)
     x = with_missing(rng, gaussian(rng, 100, 3, np.float32))

@@ -105,7 +105,7 @@ def fit(est: Any, X: Any) -> Any:
         _fit_pca_from(est, gram(x), x.dtype)
     else:
         x = _features(est, X, reset=True)
-        est._set_stats(column_stats(x))
+        est._set_stats(column_stats(x), report_empty=True)
     return est
 
 
@@ -116,7 +116,8 @@ def partial_fit(est: Any, X: Any) -> Any:
     if isinstance(est, Preprocessor):
         first = not hasattr(est, "stats_")
         stats = column_stats(_features(est, X, reset=first))
-        return est._set_stats(stats if first else merge_stats(est.stats_, stats))
+        merged = stats if first else merge_stats(est.stats_, stats)
+        return est._set_stats(merged, report_empty=False)
     est._check_params()
     first = not hasattr(est, "components_")
     if not first and getattr(est, "_gram_stats", None) is None:
@@ -142,6 +143,7 @@ def _apply(block: Any, method: str, est: Any, width: int, dtype: np.dtype) -> An
 
 def _lazy(est: Any, x: da.Array, method: str, width: int, dtype: np.dtype) -> da.Array:
     snapshot = copy.deepcopy(est)
+    snapshot._unreported_empty = ()  # reported on the client by transform
     return x.map_blocks(
         _apply,
         method,
@@ -164,6 +166,7 @@ def transform(est: Any, X: Any) -> da.Array:
         x = _features(est, X, reset=False)
         return _lazy(est, x, "transform", est.n_components_, x.dtype)
     check_is_fitted(est, "stats_")
+    est._report_empty_columns()  # once, here, not in every block's transform
     x = _features(est, X, reset=False)
     out = est._plan.out_dtype
     return _lazy(est, x, "transform", x.shape[1], np.dtype(out) if out is not None else x.dtype)

@@ -8,6 +8,7 @@ are planned at fit time. Semantics are those of :func:`lepton.ops.preprocess`.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from lepton._dask_input import is_dask_array, lepton_dask
 from lepton.ops._preprocess_cuda import FLOAT_INPUTS
 from lepton.ops.preprocess import (
     ColumnStats,
+    EmptyColumnWarning,
     PreprocessPlan,
     apply_plan,
     column_stats,
@@ -95,16 +97,20 @@ class Preprocessor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
             return lepton_dask().fit(self, X)
         X = self._validate(X, reset=True)
-        return self._set_stats(column_stats(X))
+        return self._set_stats(column_stats(X), report_empty=True)
 
     def partial_fit(self, X: Any, y: Any = None) -> Preprocessor:
-        """Merge the statistics of the batch ``X`` into those seen so far."""
+        """Merge the statistics of the batch ``X`` into those seen so far.
+
+        A column without finite values in this batch is normal in a stream; one without any in
+        all the batches seen is reported (``EmptyColumnWarning``) by ``transform``, not here."""
         if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
             return lepton_dask().partial_fit(self, X)
         first = not hasattr(self, "stats_")
         X = self._validate(X, reset=first)
         stats = column_stats(X)
-        return self._set_stats(stats if first else merge_stats(self.stats_, stats))
+        merged = stats if first else merge_stats(self.stats_, stats)
+        return self._set_stats(merged, report_empty=False)
 
     def transform(self, X: Any) -> Any:
         """Impute, clip, scale and cast ``X`` with the fitted coefficients (one pass).
@@ -113,6 +119,7 @@ class Preprocessor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
             return lepton_dask().transform(self, X)
         check_is_fitted(self, "stats_")
+        self._report_empty_columns()
         X = self._validate(X, reset=False)
         return apply_plan(X, self._plan)
 
@@ -121,7 +128,7 @@ class Preprocessor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
             return lepton_dask().fit_transform(self, X)
         X = self._validate(X, reset=True)
-        self._set_stats(column_stats(X))
+        self._set_stats(column_stats(X), report_empty=True)
         return apply_plan(X, self._plan)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -161,14 +168,19 @@ class Preprocessor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             raise ValueError(msg)
         return X
 
-    def _set_stats(self, stats: ColumnStats) -> Preprocessor:
+    def _set_stats(self, stats: ColumnStats, *, report_empty: bool) -> Preprocessor:
+        """Plan the transform from ``stats``; ``report_empty``: warn now about columns without
+        finite values (fit), or leave that to ``transform`` (partial_fit: later batches may
+        still bring values)."""
         plan: PreprocessPlan = make_plan(
             stats,
             impute=self.impute,
             clip_sigma=self.clip_sigma,
             scale=self.scale,
             out_dtype=self.out_dtype,
+            warn=report_empty,
         )
+        self._unreported_empty = np.empty(0, np.int64) if report_empty else stats.empty_columns
         self.stats_ = stats
         self._plan = plan
         self.n_samples_seen_ = stats.n_rows
@@ -183,6 +195,20 @@ class Preprocessor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.scale_ = plan.divisor.copy()
         self.quant_scale_ = None if plan.quant_scale is None else plan.quant_scale.copy()
         return self
+
+    def _report_empty_columns(self) -> None:
+        columns = getattr(self, "_unreported_empty", ())
+        if len(columns) == 0:
+            return
+        fill = self._plan.fill[columns[0]]
+        nan = np.isnan(fill)
+        outcome = "they stay NaN (impute=None)" if nan else f"they are filled with {fill}"
+        shown = ", ".join(str(c) for c in columns[:10]) + (", ..." if len(columns) > 10 else "")
+        msg = (
+            f"{len(columns)} column(s) had no finite values in any batch given to partial_fit: "
+            f"[{shown}]; their statistics are undefined and {outcome}"
+        )
+        warnings.warn(msg, EmptyColumnWarning, stacklevel=3)  # <- transform <- the caller
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
