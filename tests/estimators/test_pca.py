@@ -19,7 +19,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import lepton  # noqa: E402
 from lepton.estimators import PCA  # noqa: E402
-from lepton.estimators.pca import _choose_solver  # noqa: E402
+from lepton.estimators._backend_host import choose_solver as _choose_solver  # noqa: E402
 
 
 def _separated(rng, n, d, dtype, *, mean=5.0):
@@ -113,12 +113,13 @@ def test_full_rank_round_trip_is_identity():
 
 def test_float32_wide_spectrum_matches_sklearn_with_float64_gram(monkeypatch):
     # λ₁/λ_k = 400 > _FAST_GRAM_MAX_SPREAD: the fast float32-block Gram is recomputed in float64.
+    import lepton.estimators._backend_host as host
     import lepton.estimators.pca as mod
 
     calls = []
-    real = mod.gram_checked
+    real = host.gram_checked
     monkeypatch.setattr(mod, "_FAST_GRAM_MIN", 0)
-    monkeypatch.setattr(mod, "gram_checked", lambda *a: calls.append(a[2]) or real(*a))
+    monkeypatch.setattr(host, "gram_checked", lambda *a: calls.append(a[2]) or real(*a))
     x = _separated(np.random.default_rng(0), 500, 12, np.float32)
     ours = PCA(12, solver="covariance").fit(x)
     _assert_matches_sklearn(ours, SkPCA(12, svd_solver="full").fit(x))
@@ -126,12 +127,13 @@ def test_float32_wide_spectrum_matches_sklearn_with_float64_gram(monkeypatch):
 
 
 def test_float32_narrow_spectrum_keeps_the_fast_gram(monkeypatch):
+    import lepton.estimators._backend_host as host
     import lepton.estimators.pca as mod
 
     calls = []
-    real = mod.gram_checked
+    real = host.gram_checked
     monkeypatch.setattr(mod, "_FAST_GRAM_MIN", 0)
-    monkeypatch.setattr(mod, "gram_checked", lambda *a: calls.append(a[2]) or real(*a))
+    monkeypatch.setattr(host, "gram_checked", lambda *a: calls.append(a[2]) or real(*a))
     x = _separated(np.random.default_rng(0), 500, 12, np.float32)
     ours = PCA(3, solver="covariance").fit(x)  # λ₁/λ₃ ≈ 3.4
     _assert_matches_sklearn(ours, SkPCA(3, svd_solver="full").fit(x))

@@ -14,10 +14,8 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "ops"))
 from _cuda_libs import LIBRARIES, to_device, to_host
 
 from lepton import _core
-from lepton.estimators import (
-    PCA,
-    _pca_gpu,
-)
+from lepton.estimators import PCA
+from lepton.estimators._backend_cuda import DEVICE, choose_solver
 
 
 class FakeCuda:
@@ -52,10 +50,10 @@ def test_device_model_refuses_other_library_and_device():
     model = _host_fitted()
     model._device = ("torch", 0)
     with pytest.raises(TypeError, match="X: got a cupy array, but this PCA was fitted on torch"):
-        _pca_gpu.check_same_place(model, FakeCuda((5, 4)))
+        DEVICE.check_place(model, FakeCuda((5, 4)))
     model._device = ("cupy", 1)
     with pytest.raises(ValueError, match="X: on cuda:0 while this PCA was fitted on cuda:1"):
-        _pca_gpu.check_same_place(model, FakeCuda((5, 4)))
+        DEVICE.check_place(model, FakeCuda((5, 4)))
 
 
 @pytest.mark.skipif(not getattr(_core, "cuda_compiled", False), reason="CUDA build only")
@@ -65,9 +63,9 @@ def test_device_fit_checks_dtype_before_any_launch():
 
 
 def test_auto_solver_on_the_device():
-    assert _pca_gpu.choose_solver(1_000_000, 256, 16, 10, 4) == "covariance"
-    assert _pca_gpu.choose_solver(200_000, 2048, 64, 10, 2) == "randomized"
-    assert _pca_gpu.choose_solver(1000, 50, 0.9, 10, 4) == "covariance"  # fraction: Gram only
+    assert choose_solver(1_000_000, 256, 16, 10, 4) == "covariance"
+    assert choose_solver(200_000, 2048, 64, 10, 2) == "randomized"
+    assert choose_solver(1000, 50, 0.9, 10, 4) == "covariance"  # fraction: Gram only
 
 
 # --- GPU ----------------------------------------------------------------------------------------

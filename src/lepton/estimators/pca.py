@@ -6,6 +6,10 @@ a range finder with power iterations on X with its mean subtracted implicitly; t
 is LAPACK's SVD of a centred copy, for data with fewer rows than columns. Attributes, their
 definitions (ddof = 1 variances) and the sign convention (largest-|loading| of each component
 positive, sklearn's ``svd_flip(u_based_decision=False)``) match ``sklearn.decomposition.PCA``.
+
+Where the data lives (numpy, CUDA, dask) is the backend's business
+(:mod:`lepton.estimators._backend`): it validates X and computes the statistics (the centred
+Gram, or the randomized / full solvers' sketch); this module turns them into the model.
 """
 
 from __future__ import annotations
@@ -15,61 +19,18 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from lepton._cuda_arrays import is_cuda
-from lepton._dask_input import is_dask_array, lepton_dask
-from lepton.estimators import _pca_gpu
-from lepton.ops.pca import (
-    GramStats,
-    centred_matmul,
-    column_moments_checked,
-    gram_checked,
-    merge_gram,
-    mle_dimension,
-    randomized_svd,
-    top_eigen,
-)
+from lepton.estimators._backend import backend_of
+from lepton.estimators._backend_base import Accepts
+from lepton.ops.pca import GramStats, merge_gram, mle_dimension
 
 _SOLVERS = ("auto", "covariance", "randomized", "full")
-_FLOAT_DTYPES = [np.float64, np.float32]
-
-# Cost model of solver="auto", in units of one multiply-add of the Gram kernel. Measured on a
-# 2-core AVX-512 (Zen 5) machine with OpenBLAS, float32: the Gram kernel runs ~3e11 n·d² units/s;
-# a multiply-add of the randomized solver's thin BLAS products (with its LU/QR steps) costs ~6
-# units; LAPACK's symmetric eigen-solve ~12·d³ units for a few eigenpairs (syevr, k ≤ d/4) and
-# ~35·d³ for all of them (syevd); the SVD of a short, wide n × d copy (gesdd) ~100·n²·d.
-_THIN_GEMM_COST = 6.0
-_EIGH_SUBSET_COST = 12.0
-_EIGH_FULL_COST = 35.0
-_SVD_COST = 100.0
 
 # Float32 Gram with float32 block sums (see _fit_covariance): used from this much work (n·d²)
 # on, where it pays, and kept while the kept spectrum spans at most this factor.
 _FAST_GRAM_MIN = 1e8
 _FAST_GRAM_MAX_SPREAD = 100.0
-
-
-def _choose_solver(n: int, d: int, k: Any, n_oversamples: int, n_iter: int) -> str:
-    """solver="auto": the cheapest of the three by the cost model above.
-
-    - covariance: n·d² (Gram) + eigen-solve (subset cost when an integer k ≤ d/4);
-    - randomized (integer k only): _THIN_GEMM_COST · (2·n_iter + 2) passes · 2·n·d·(k + p);
-    - full (only when n < d): _SVD_COST · n²·d.
-    In practice: covariance for tall data up to d ≈ 2000 (k = 32); randomized for wider data
-    with a few components; full for short, wide data when all components or a variance
-    fraction are asked for. (Units are float32's; float64 slows both products alike.)
-    """
-    subset = isinstance(k, Integral) and 4 * k <= d
-    eigh = (_EIGH_SUBSET_COST if subset else _EIGH_FULL_COST) * d**3
-    costs = {"covariance": n * d * d + eigh}
-    if isinstance(k, Integral):
-        size = min(int(k) + n_oversamples, n, d)
-        costs["randomized"] = _THIN_GEMM_COST * (2 * n_iter + 2) * 2 * n * d * size
-    if n < d:
-        costs["full"] = _SVD_COST * n * n * d
-    return min(costs, key=costs.__getitem__)
 
 
 def _flip_signs(components: np.ndarray) -> np.ndarray:
@@ -106,8 +67,15 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     the solver that ran. Fitted arrays have the dtype of X (float32 or float64; other inputs are
     converted to float64). An all-constant X gives zero variances and ratios. X is read in place
     when it is a C-contiguous float32/float64 array, copied once otherwise. NaN or inf in X is a
-    ValueError (detected by the kernels' own sums, not by an extra pass).
+    ValueError (detected by the fits' kernels from their own sums, not by an extra pass).
     """
+
+    _accepts = Accepts(
+        host_order="C",
+        device_dtypes=("float32", "float64"),
+        device_hint=" (convert with x.float() / x.astype('float32') or float64)",
+        follows_input=True,
+    )
 
     def __init__(
         self,
@@ -130,23 +98,15 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> PCA:
         """Fit the model on X (n_samples, n_features); numpy, cupy or torch CUDA, or a dask
-        array of those (covariance solver, see :mod:`lepton.dask`)."""
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
-            return lepton_dask().fit(self, X)
-        if is_cuda(X):
-            _pca_gpu.fit(self, X)
-        else:
-            self._fit(X)
+        array of those (covariance solver: the statistics that merge across blocks)."""
+        self._fit(X)
         return self
 
-    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+    def fit_transform(self, X: Any, y: Any = None) -> Any:
         """Fit on X and return its projection (n_samples, n_components_)."""
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
-            return lepton_dask().fit_transform(self, X)
-        if is_cuda(X):
-            _pca_gpu.fit(self, X)
-            return _pca_gpu.transform(self, X)
-        return self._project(self._fit(X))
+        data, x = self._fit(X)  # x is validated and known finite here
+        return data.rows(self, x, PCA._project, width=self.n_components_, dtype=data.dtype(x),
+                         finite=True)  # fmt: skip
 
     def partial_fit(self, X: Any, y: Any = None) -> PCA:
         """Add the rows of X to the accumulated statistics and refit the components.
@@ -156,8 +116,6 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         solver, whatever ``solver`` says (only the Gram merges); a model fitted by the
         randomized or full solver keeps no Gram and cannot be continued.
         """
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
-            return lepton_dask().partial_fit(self, X)
         self._check_params()
         first = not hasattr(self, "components_")
         if not first and getattr(self, "_gram_stats", None) is None:
@@ -166,42 +124,29 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 "no Gram statistics to extend; refit it with solver='covariance'"
             )
             raise ValueError(msg)
-        if is_cuda(X) or (not first and _pca_gpu.fitted_place(self) is not None):
-            _pca_gpu.partial_fit(self, X, first)
-            return self
-        X = self._validate(X, reset=first)
-        stats = gram_checked(X, "X")
-        if not first:
-            stats = merge_gram(self._gram_stats, stats)
-        self._fit_from_gram(stats, X.dtype)
+        data = self._backend(X, fitted=not first)
+        x = data.check(self, X, reset=first)
+        stats = data.gram(x)
+        self._fit_gram(stats if first else merge_gram(self._gram_stats, stats), data.dtype(x))
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any) -> Any:
         """Project X on the components: ``(X − mean_) @ components_ᵀ`` (whitened if asked)."""
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
-            return lepton_dask().transform(self, X)
         check_is_fitted(self)
-        if is_cuda(X) or _pca_gpu.fitted_place(self) is not None:
-            return _pca_gpu.transform(self, X)
+        data = self._backend(X, fitted=True)
         # Checked before the product: BLAS may raise the FPU's invalid flag on NaN/inf (numpy
         # then warns "invalid value encountered in matmul"), depending on the CPU's kernels.
-        return self._project(self._validate(X, reset=False, finite=True))
+        x = data.check(self, X, reset=False, finite=True)
+        return data.rows(self, x, PCA._project, width=self.n_components_, dtype=data.dtype(x),
+                         finite=True)  # fmt: skip
 
-    def inverse_transform(self, X: Any) -> np.ndarray:
+    def inverse_transform(self, X: Any) -> Any:
         """Map projections (n_samples, n_components_) back to the feature space."""
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
-            return lepton_dask().inverse_transform(self, X)
         check_is_fitted(self)
-        if is_cuda(X) or _pca_gpu.fitted_place(self) is not None:
-            return _pca_gpu.inverse_transform(self, X)
-        X = check_array(X, dtype=_FLOAT_DTYPES, input_name="X")
-        if X.shape[1] != self.n_components_:
-            msg = f"X: expected {self.n_components_} columns (n_components_), got {X.shape[1]}"
-            raise ValueError(msg)
-        components = self.components_
-        if self.whiten:
-            components = np.sqrt(self.explained_variance_)[:, None] * components
-        return X @ components.astype(X.dtype, copy=False) + self.mean_.astype(X.dtype, copy=False)
+        data = self._backend(X, fitted=True)
+        x = data.check(self, X, reset=False, columns=self.n_components_)
+        return data.rows(self, x, PCA._unproject, width=self.n_features_in_,
+                         dtype=data.dtype(x), columns=self.n_components_)  # fmt: skip
 
     @property
     def _n_features_out(self) -> int:
@@ -212,31 +157,67 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
+    # -- row-wise work (on an in-memory array or a dask block) ----------------------------------
+
+    def _project(self, x: Any) -> Any:
+        whiten = self.explained_variance_ if self.whiten else None
+        return backend_of(x).project(x, self.mean_, self.components_, whiten)
+
+    def _unproject(self, x: Any) -> Any:
+        whiten = self.explained_variance_ if self.whiten else None
+        return backend_of(x).unproject(x, self.mean_, self.components_, whiten)
+
     # -- fitting --------------------------------------------------------------------------------
 
-    def _validate(self, X: Any, *, reset: bool, finite: bool = False) -> np.ndarray:
-        # The fits check finiteness in their compiled first pass (a free by-product of its
-        # sums); numpy/BLAS work on unchecked data asks for ``finite=True`` instead.
-        return validate_data(
-            self, X, dtype=_FLOAT_DTYPES, order="C", reset=reset, ensure_all_finite=finite
-        )
+    def _backend(self, X: Any, *, fitted: bool) -> Any:
+        """X's backend; a fitted model takes X only where its fitted arrays live."""
+        data = backend_of(X)
+        if fitted:
+            data.check_place(self, X)
+        return data
 
-    def _fit(self, X: Any) -> np.ndarray:
+    def _fit(self, X: Any) -> tuple[Any, Any]:
         self._check_params()
-        X = self._validate(X, reset=True)
-        n, d = X.shape
+        data = backend_of(X)
+        x = data.check(self, X, reset=True)
+        solver = self._solver_for(data, x)
+        if solver == "covariance":
+            self._fit_covariance(data, x)
+        else:
+            n, d = x.shape
+            k = self.n_components
+            sketch = data.sketch(
+                x, solver, k, n_oversamples=self.n_oversamples,
+                n_iter=self._power_iterations(n, d, k), random_state=self.random_state,
+            )  # fmt: skip
+            mean, variances, vt, total = sketch
+            self._store_fit(data, mean, variances, vt, total, n, d, data.dtype(x), solver, x)
+            self._gram_stats = None
+        return data, x
+
+    def _solver_for(self, data: Any, x: Any) -> str:
+        if self.solver not in data.solvers:
+            msg = (
+                f"solver={self.solver!r}: not available on a {data.name} array, because it needs "
+                "all rows at once; use solver='covariance' (or 'auto', which is 'covariance' on "
+                f"{data.name} input), whose Gram statistics merge across blocks, or fit on "
+                "x.compute()"
+            )
+            raise ValueError(msg)
+        if not data.in_memory:  # the row count may be known only once the Gram is
+            return "covariance"
+        n, d = x.shape
         _check_samples(n)
         k = self._check_n_components(n, d)
-        solver = self._resolve_solver(n, d, k)
-        if solver == "covariance":
-            self._fit_covariance(X, k)
-        elif solver == "randomized":
-            self._fit_randomized(X, k)
-        else:
-            self._fit_full(X)
-        return X
+        if self.solver == "auto":
+            n_iter = self._power_iterations(n, d, k)
+            return data.auto_solver(n, d, k, self.n_oversamples, n_iter)
+        if self.solver == "randomized" and not isinstance(k, Integral):
+            msg = f"n_components={k!r}: solver='randomized' needs an integer n_components"
+            raise ValueError(msg)
+        return self.solver
 
-    def _fit_covariance(self, X: np.ndarray, k: Any) -> None:
+    def _fit_covariance(self, data: Any, x: Any) -> None:
         """The covariance solver, with float32 block accumulation where it is accurate enough.
 
         Summing each block of float32 rows in float32 halves the Gram's cost; its eigenvalues
@@ -244,55 +225,52 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         spectrum spans at most _FAST_GRAM_MAX_SPREAD (relative error ≲ 3e-6 for every kept
         eigenvalue); otherwise the Gram is recomputed with float64 accumulation.
         """
-        n, d = X.shape
-        fast = X.dtype == np.float32 and isinstance(k, Integral) and n * d * d >= _FAST_GRAM_MIN
-        stats = gram_checked(X, "X", "input" if fast else "float64")
-        eigen = _top_variances(stats, k)
+        n, d = x.shape
+        fast = (
+            data.fast_gram
+            and x.dtype == np.float32
+            and isinstance(self.n_components, Integral)
+            and n * d * d >= _FAST_GRAM_MIN
+        )
+        stats = data.gram(x, accumulate="input" if fast else "float64")
+        k = self._check_gram(stats)
+        eigen = self._eigen(stats, k)
         if fast and not _spread_within(eigen[0], _FAST_GRAM_MAX_SPREAD):
-            stats = gram_checked(X, "X", "float64")
-            eigen = _top_variances(stats, k)
-        self._store_gram_fit(stats, eigen, X.dtype)
+            stats = data.gram(x, accumulate="float64")
+            eigen = self._eigen(stats, k)
+        self._store_gram(stats, eigen, data.dtype(x))
 
-    def _fit_from_gram(self, stats: GramStats, dtype: np.dtype) -> None:
+    # -- from statistics to the model (every backend's) ------------------------------------------
+
+    def _check_gram(self, stats: GramStats) -> Any:
         _check_samples(stats.n)
-        k = self._check_n_components(stats.n, stats.mean.shape[0])
-        self._store_gram_fit(stats, _top_variances(stats, k), dtype)
+        return self._check_n_components(stats.n, stats.mean.shape[0])
 
-    def _store_gram_fit(self, stats: GramStats, eigen: tuple, dtype: np.dtype) -> None:
+    def _fit_gram(self, stats: GramStats, dtype: np.dtype) -> None:
+        self._store_gram(stats, self._eigen(stats, self._check_gram(stats)), dtype)
+
+    @staticmethod
+    def _eigen(stats: GramStats, k: Any) -> tuple[np.ndarray, Any]:
+        """Descending covariance eigenvalues (the top k, or all; host float64) and eigenvectors
+        (columns, where the Gram is)."""
+        values, vectors = backend_of(stats.mean).eigh(stats.gram, k)
+        return values / (stats.n - 1), vectors
+
+    def _store_gram(self, stats: GramStats, eigen: tuple, dtype: np.dtype) -> None:
         n, d = stats.n, stats.mean.shape[0]
         variances, vectors = eigen
-        total = float(np.trace(stats.gram)) / (n - 1)
-        self._store(stats.mean, variances, vectors.T, total, n, d, dtype, "covariance")
+        place = backend_of(stats.mean)
+        total = place.trace(stats.gram) / (n - 1)
+        self._store_fit(place, stats.mean, variances, vectors.T, total, n, d, dtype, "covariance",
+                        stats.mean)  # fmt: skip
         self._gram_stats = stats
 
-    def _fit_randomized(self, X: np.ndarray, k: int) -> None:
-        n, d = X.shape
-        moments = column_moments_checked(X, "X")
-        s, vt = randomized_svd(
-            X,
-            moments.mean,
-            int(k),
-            n_oversamples=self.n_oversamples,
-            n_iter=self._power_iterations(n, d, k),
-            random_state=check_random_state(self.random_state),
-        )
-        total = float(moments.m2.sum()) / (n - 1)
-        self._store(moments.mean, s**2 / (n - 1), vt, total, n, d, X.dtype, "randomized")
-        self._gram_stats = None
-
-    def _fit_full(self, X: np.ndarray) -> None:
-        import scipy.linalg
-
-        n, d = X.shape
-        with np.errstate(invalid="ignore", over="ignore"):  # +inf and -inf in one column
-            mean = X.mean(axis=0, dtype=np.float64)
-        if not np.isfinite(mean).all():  # NaN/inf anywhere in a column reaches its mean
-            msg = "X: contains NaN or inf; remove or impute them first"
-            raise ValueError(msg)
-        _, s, vt = scipy.linalg.svd(X - mean, full_matrices=False, check_finite=False)
-        variances = s.astype(np.float64) ** 2 / (n - 1)
-        self._store(mean, variances, vt, float(variances.sum()), n, d, X.dtype, "full")
-        self._gram_stats = None
+    def _store_fit(self, place, mean, variances, vectors, total, n, d, dtype, solver, like) -> None:
+        """The fitted attributes from host copies of the (small) results, then moved where
+        ``like`` lives by its backend."""
+        self._store(place.to_host(mean), variances, place.to_host(vectors), total, n, d, dtype,
+                    solver)  # fmt: skip
+        place.publish(self, like)
 
     def _store(self, mean, variances, vectors, total, n, d, dtype, solver) -> None:
         """Set the fitted attributes from (possibly all) descending variances and components."""
@@ -323,13 +301,6 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return int(k)
         ratio = np.cumsum(variances) / total if total > 0 else np.ones_like(variances)
         return int(min(np.searchsorted(ratio, k, side="right") + 1, variances.size))
-
-    def _project(self, X: np.ndarray) -> np.ndarray:
-        out = centred_matmul(X, self.mean_.astype(np.float64), self.components_.T)
-        if self.whiten:
-            scale = np.sqrt(self.explained_variance_).astype(out.dtype)
-            out /= np.maximum(scale, np.finfo(out.dtype).eps)
-        return out
 
     # -- parameter checks -----------------------------------------------------------------------
 
@@ -369,25 +340,11 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         msg = f"n_components: expected an int >= 1, a float in (0, 1), 'mle' or None, got {k!r}"
         raise ValueError(msg)
 
-    def _resolve_solver(self, n: int, d: int, k: Any) -> str:
-        if self.solver == "auto":
-            return _choose_solver(n, d, k, self.n_oversamples, self._power_iterations(n, d, k))
-        if self.solver == "randomized" and not isinstance(k, Integral):
-            msg = f"n_components={k!r}: solver='randomized' needs an integer n_components"
-            raise ValueError(msg)
-        return self.solver
-
     def _power_iterations(self, n: int, d: int, k: Any) -> int:
         if self.n_power_iterations != "auto":
             return int(self.n_power_iterations)
         small = isinstance(k, Integral) and k < 0.1 * min(n, d)
         return 7 if small else 4
-
-
-def _top_variances(stats: GramStats, k: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Descending covariance eigenvalues (the top k, or all) and eigenvectors (columns)."""
-    values, vectors = top_eigen(stats.gram, k if isinstance(k, Integral) else None)
-    return values / (stats.n - 1), vectors
 
 
 def _spread_within(variances: np.ndarray, limit: float) -> bool:
