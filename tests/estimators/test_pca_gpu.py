@@ -28,7 +28,7 @@ class FakeCuda:
 
 def _host_fitted():
     rng = np.random.default_rng(0)
-    return PCA(2).fit(rng.standard_normal((20, 4)))
+    return PCA(2, svd_solver="covariance_eigh").fit(rng.standard_normal((20, 4)))
 
 
 def test_host_model_refuses_device_input():
@@ -63,9 +63,9 @@ def test_device_fit_checks_dtype_before_any_launch():
 
 
 def test_auto_solver_on_the_device():
-    assert choose_solver(1_000_000, 256, 16, 10, 4) == "covariance"
+    assert choose_solver(1_000_000, 256, 16, 10, 4) == "covariance_eigh"
     assert choose_solver(200_000, 2048, 64, 10, 2) == "randomized"
-    assert choose_solver(1000, 50, 0.9, 10, 4) == "covariance"  # fraction: Gram only
+    assert choose_solver(1000, 50, 0.9, 10, 4) == "covariance_eigh"  # fraction: Gram only
 
 
 # --- GPU ----------------------------------------------------------------------------------------
@@ -104,13 +104,13 @@ def test_covariance_fit_matches_sklearn(lib, dtype, n, d, k):
     from sklearn.decomposition import PCA as SkPCA
 
     x = _spectrum_data(n, d, seed=d, dtype=dtype)
-    gpu = PCA(k, solver="covariance").fit(to_device(x, lib))
+    gpu = PCA(k, svd_solver="covariance_eigh").fit(to_device(x, lib))
     sk = SkPCA(k, svd_solver="full").fit(x.astype(np.float64))
     _compare(gpu, sk)
     assert type(gpu.components_).__module__.split(".")[0] == lib
-    assert gpu.solver_ == "covariance"
+    assert gpu._fit_svd_solver == "covariance_eigh"
     out = to_host(gpu.transform(to_device(x, lib)))
-    np.testing.assert_allclose(out, PCA(k, solver="covariance").fit(x).transform(x),
+    np.testing.assert_allclose(out, PCA(k, svd_solver="covariance_eigh").fit(x).transform(x),
                                rtol=1e-3, atol=1e-3 * np.abs(out).max())  # fmt: skip
 
 
@@ -119,8 +119,8 @@ def test_covariance_fit_matches_sklearn(lib, dtype, n, d, k):
 @pytest.mark.parametrize("solver", ["randomized", "full", "auto"])
 def test_other_solvers_match_cpu(lib, solver):
     x = _spectrum_data(3000, 300, seed=11)
-    gpu = PCA(6, solver=solver, random_state=0, n_power_iterations=4).fit(to_device(x, lib))
-    cpu = PCA(6, solver="full").fit(x.astype(np.float64))
+    gpu = PCA(6, svd_solver=solver, random_state=0, iterated_power=4).fit(to_device(x, lib))
+    cpu = PCA(6, svd_solver="full").fit(x.astype(np.float64))
     _compare(gpu, cpu, comp_tol=1e-3, var_tol=1e-4)
 
 
@@ -132,7 +132,7 @@ def test_partial_fit_over_random_batches_equals_fit(lib):
     model = PCA(5)
     for part in np.split(x, cuts):
         model.partial_fit(to_device(part, lib))
-    whole = PCA(5, solver="covariance").fit(to_device(x, lib))
+    whole = PCA(5, svd_solver="covariance_eigh").fit(to_device(x, lib))
     g_parts, g_whole = to_host(model._gram_stats.gram), to_host(whole._gram_stats.gram)
     np.testing.assert_allclose(g_parts, g_whole, rtol=0, atol=1e-6 * np.abs(g_whole).max())
     np.testing.assert_allclose(to_host(model.explained_variance_),
@@ -157,6 +157,6 @@ def test_transform_round_trip_in_the_input_library(lib, whiten):
 def test_fit_with_nan_is_a_value_error(lib):
     x = _spectrum_data(500, 30, seed=6)
     x[10, 3] = np.nan
-    for solver in ("covariance", "randomized"):
+    for solver in ("covariance_eigh", "randomized"):
         with pytest.raises(ValueError, match="X: contains NaN or inf"):
-            PCA(3, solver=solver).fit(to_device(x, lib))
+            PCA(3, svd_solver=solver).fit(to_device(x, lib))

@@ -161,7 +161,7 @@ def pca_tolerances(x, blocks, k):
 
 
 def assert_pca_close(got, want, x, blocks):
-    assert got.solver_ == "covariance"
+    assert got._fit_svd_solver == "covariance_eigh"
     assert got.n_components_ == want.n_components_
     assert got.n_samples_ == want.n_samples_ == x.shape[0]
     assert got.n_features_in_ == want.n_features_in_ == x.shape[1]
@@ -187,8 +187,8 @@ def test_pca_fit_equals_covariance_fit_of_the_computed_array(n_components, kind,
     rng = np.random.default_rng(11)
     x = gaussian(rng, 150, 6, dtype)
     x_da, blocks = chunked(x, rng, kind)
-    got = PCA(n_components).fit(x_da)  # solver="auto" is the covariance solver on dask input
-    want = PCA(n_components, solver="covariance").fit(x)
+    got = PCA(n_components).fit(x_da)  # "auto" is the covariance solver on dask input
+    want = PCA(n_components, svd_solver="covariance_eigh").fit(x)
     assert_pca_close(got, want, x, blocks)
 
 
@@ -207,7 +207,7 @@ def test_pca_transform_and_inverse_are_lazy_blockwise(whiten):
     x = gaussian(rng, 120, 5, np.float32)
     count = Counter()
     x_da = da.from_array(x, chunks=(30, 2)).map_blocks(count, dtype=x.dtype)
-    est = PCA(2, whiten=whiten, solver="covariance").fit(x_da)
+    est = PCA(2, whiten=whiten, svd_solver="covariance_eigh").fit(x_da)
     calls = count.calls
     z = est.transform(x_da)
     back = est.inverse_transform(z)
@@ -250,7 +250,7 @@ def test_pca_partial_fit_mixes_dask_and_numpy_batches():
     est.partial_fit(da.from_array(x[:90], chunks=13))
     est.partial_fit(x[90:150])
     est.partial_fit(da.from_array(x[150:], chunks=(1, 5)))
-    want = PCA(3, solver="covariance").fit(x)
+    want = PCA(3, svd_solver="covariance_eigh").fit(x)
     assert_pca_close(est, want, x, 100)
 
 
@@ -258,7 +258,7 @@ def test_pca_integer_dask_input_becomes_float64():
     x = (np.arange(60) ** 2 % 17).reshape(15, 4)
     est = PCA(2).fit(da.from_array(x, chunks=4))
     assert est.components_.dtype == np.float64
-    want = PCA(2, solver="covariance").fit(x)
+    want = PCA(2, svd_solver="covariance_eigh").fit(x)
     np.testing.assert_allclose(est.explained_variance_, want.explained_variance_, rtol=1e-12)
 
 
@@ -267,13 +267,13 @@ def test_pca_integer_dask_input_becomes_float64():
 
 @pytest.mark.parametrize("solver", ["randomized", "full"])
 def test_pca_solvers_that_need_all_rows_are_refused(solver):
-    with pytest.raises(ValueError, match=f"solver='{solver}': not available on a dask array"):
-        PCA(2, solver=solver).fit(da.ones((10, 4), chunks=5))
+    with pytest.raises(ValueError, match=f"svd_solver='{solver}': not available on a dask array"):
+        PCA(2, svd_solver=solver).fit(da.ones((10, 4), chunks=5))
 
 
 def test_pca_unknown_solver():
-    with pytest.raises(ValueError, match="solver: expected one of"):
-        PCA(2, solver="qr").fit(da.ones((10, 4), chunks=5))
+    with pytest.raises(ValueError, match="'svd_solver' parameter of PCA must be"):
+        PCA(2, svd_solver="qr").fit(da.ones((10, 4), chunks=5))
 
 
 def test_pca_nonfinite_dask_input():
@@ -286,7 +286,7 @@ def test_pca_nonfinite_dask_input():
 def test_pca_partial_fit_after_randomized_fit_is_refused():
     rng = np.random.default_rng(16)
     x = gaussian(rng, 40, 6, np.float64)
-    est = PCA(2, solver="randomized", random_state=0).fit(x)
+    est = PCA(2, svd_solver="randomized", random_state=0).fit(x)
     with pytest.raises(ValueError, match="keeps no Gram statistics"):
         est.partial_fit(da.from_array(x, chunks=10))
 

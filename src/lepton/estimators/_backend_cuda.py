@@ -39,7 +39,7 @@ _FITTED_ARRAYS = (
     "noise_variance_",
 )
 
-# solver="auto" on the GPU (seconds; leads from first principles on an H100, to be calibrated
+# svd_solver="auto" on the GPU (seconds; leads from first principles on an H100, to be calibrated
 # by the GPU session, see csrc/cuda/pca/NOTES.md): the Gram kernel's FP32 SIMT rate on the
 # upper-triangle tiles (~0.6 of the square), cuBLAS SGEMM for the randomized products, cuSOLVER
 # syevd ~5e-12·d³ s plus ~2 ms of launches, a QR of the small d × l basis ~0.3 ms.
@@ -50,8 +50,10 @@ _SMALL_QR = 3e-4
 
 
 def choose_solver(n: int, d: int, k: Any, n_oversamples: int, n_iter: int) -> str:
-    """solver="auto" for a device fit: covariance or randomized, by the cost model above."""
-    costs = {"covariance": 2.0 * n * d * d * 0.6 / _GRAM_FLOPS + _EIGH_PER_D3 * d**3 + _EIGH_FIXED}
+    """svd_solver="auto" on the device: covariance_eigh or randomized, by the cost model above."""
+    costs = {
+        "covariance_eigh": 2.0 * n * d * d * 0.6 / _GRAM_FLOPS + _EIGH_PER_D3 * d**3 + _EIGH_FIXED
+    }
     if isinstance(k, Integral):
         size = min(int(k) + n_oversamples, n, d)
         passes = 2 * (n_iter + 1) + 1
@@ -99,7 +101,7 @@ class Device:
 
     name = "cuda"
     in_memory = True
-    solvers = ("auto", "covariance", "randomized", "full")
+    solvers = ("auto", "covariance_eigh", "randomized", "full")
     fast_gram = False  # the CUDA Gram kernel has one accumulation scheme
 
     # -- input ---------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ class Partitioned:
 
     name = "dask"
     in_memory = False  # the row count may be unknown until the statistics are computed
-    solvers = ("auto", "covariance")  # "auto" is the covariance solver here
+    solvers = ("auto", "covariance_eigh")  # "auto" is the covariance solver here
     fast_gram = False
 
     @staticmethod
@@ -89,7 +89,7 @@ class Partitioned:
         """``fn(est, block)`` on every row block, lazily, each block checked with ``check`` (the
         keywords of ``check``) by its own backend first; ``width`` output columns of ``dtype``."""
         snapshot = copy.deepcopy(est)
-        method = fn.__name__.strip("_").replace("_", "-")
+        method = getattr(fn, "func", fn).__name__.strip("_").replace("_", "-")  # or a partial
         return x.map_blocks(
             _block,
             fn,

@@ -26,7 +26,7 @@ __all__ = ["FLOATS", "HOST", "Host", "choose_solver"]
 
 FLOATS = [np.float64, np.float32]  # kept as they are; anything else becomes float64
 
-# Cost model of the host's solver="auto", in units of one multiply-add of the Gram kernel.
+# Cost model of the host's svd_solver="auto", in units of one multiply-add of the Gram kernel.
 # Measured on a 2-core AVX-512 (Zen 5) machine with OpenBLAS, float32: the Gram kernel runs
 # ~3e11 n·d² units/s; a multiply-add of the randomized solver's thin BLAS products (with its
 # LU/QR steps) costs ~6 units; LAPACK's symmetric eigen-solve ~12·d³ units for a few eigenpairs
@@ -39,18 +39,28 @@ _SVD_COST = 100.0
 
 
 def choose_solver(n: int, d: int, k: Any, n_oversamples: int, n_iter: int) -> str:
-    """The host's solver="auto": the cheapest of the three by the cost model above.
+    """The host's svd_solver="auto": scikit-learn's rule where it is about accuracy, the cost
+    model above where it is about speed.
 
-    - covariance: n·d² (Gram) + eigen-solve (subset cost when an integer k ≤ d/4);
-    - randomized (integer k only): _THIN_GEMM_COST · (2·n_iter + 2) passes · 2·n·d·(k + p);
-    - full (only when n < d): _SVD_COST · n²·d.
-    In practice: covariance for tall data up to d ≈ 2000 (k = 32); randomized for wider data
-    with a few components; full for short, wide data when all components or a variance
-    fraction are asked for. (Units are float32's; float64 slows both products alike.)
+    - tall data (d ≤ 1000, n ≥ 10·d): "covariance_eigh", as scikit-learn picks (and the cost
+      model would);
+    - small data (both sides ≤ 500) or n_components="mle": "full", as scikit-learn picks: the
+      most accurate solver (small eigenvalues too), at a cost that does not matter there;
+    - otherwise (scikit-learn's shape rule picks "randomized" or "full") the cheapest by the
+      cost model: covariance_eigh = n·d² (Gram) + eigen-solve (subset cost when an integer
+      k ≤ d/4); randomized (integer k only) = _THIN_GEMM_COST · (2·n_iter + 2) passes ·
+      2·n·d·(k + p); full (only when n < d) = _SVD_COST · n²·d. In practice covariance_eigh
+      up to d ≈ 2000 (k = 32), randomized for wider data with a few components, full for
+      short, wide data when all components or a variance fraction are asked for. (Units are
+      float32's; float64 slows both products alike.)
     """
+    if d <= 1000 and n >= 10 * d:
+        return "covariance_eigh"
+    if max(n, d) <= 500 or k == "mle":
+        return "full"
     subset = isinstance(k, Integral) and 4 * k <= d
     eigh = (_EIGH_SUBSET_COST if subset else _EIGH_FULL_COST) * d**3
-    costs = {"covariance": n * d * d + eigh}
+    costs = {"covariance_eigh": n * d * d + eigh}
     if isinstance(k, Integral):
         size = min(int(k) + n_oversamples, n, d)
         costs["randomized"] = _THIN_GEMM_COST * (2 * n_iter + 2) * 2 * n * d * size
@@ -64,7 +74,7 @@ class Host:
 
     name = "numpy"
     in_memory = True
-    solvers = ("auto", "covariance", "randomized", "full")
+    solvers = ("auto", "covariance_eigh", "randomized", "full")
     fast_gram = True  # gram(x, "input"): float32 block sums (see PCA._fit_covariance)
 
     # -- input ---------------------------------------------------------------------------------
@@ -147,7 +157,7 @@ class Host:
     def eigh(gram: np.ndarray, k: Any) -> tuple[np.ndarray, np.ndarray]:
         """Descending eigenvalues (host float64) and eigenvectors (columns): the top k for an
         integer k, else all."""
-        return top_eigen(gram, k if isinstance(k, Integral) else None)
+        return top_eigen(gram, k if isinstance(k, Integral) and k > 0 else None)
 
     @staticmethod
     def trace(gram: np.ndarray) -> float:

@@ -1,4 +1,4 @@
-"""Principal component analysis with the scikit-learn estimator API.
+"""Principal component analysis: a drop-in ``sklearn.decomposition.PCA`` on lepton's kernels.
 
 The covariance solver runs lepton's one-pass centred-Gram kernel (float64 statistics, no
 centred copy of X) and a symmetric eigen-solver on the d × d result; the randomized solver runs
@@ -6,6 +6,9 @@ a range finder with power iterations on X with its mean subtracted implicitly; t
 is LAPACK's SVD of a centred copy, for data with fewer rows than columns. Attributes, their
 definitions (ddof = 1 variances) and the sign convention (largest-|loading| of each component
 positive, sklearn's ``svd_flip(u_based_decision=False)``) match ``sklearn.decomposition.PCA``.
+The class subclasses it: same constructor, attributes and methods (``score``,
+``get_covariance``... are scikit-learn's own, on lepton's fitted attributes); what lepton does
+not accelerate runs scikit-learn's implementation (:mod:`lepton.estimators._fallback`).
 
 Where the data lives (numpy, CUDA, dask) is the backend's business
 (:mod:`lepton.estimators._backend`): it validates X and computes the statistics (the centred
@@ -14,18 +17,22 @@ Gram, or the randomized / full solvers' sketch); this module turns them into the
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import _fit_context
+from sklearn.decomposition import PCA as _SklearnPCA
+from sklearn.decomposition._pca import _infer_dimension
 from sklearn.utils.validation import check_is_fitted
 
 from lepton.estimators._backend import backend_of
 from lepton.estimators._backend_base import Accepts
-from lepton.ops.pca import GramStats, merge_gram, mle_dimension
+from lepton.estimators._fallback import input_reason, sklearn_fallback
+from lepton.ops.pca import GramStats, merge_gram
 
-_SOLVERS = ("auto", "covariance", "randomized", "full")
+# scikit-learn's solver names for lepton's three solvers ("auto" picks one of them).
+_COVARIANCE, _RANDOMIZED, _FULL = "covariance_eigh", "randomized", "full"
 
 # Float32 Gram with float32 block sums (see _fit_covariance): used from this much work (n·d²)
 # on, where it pays, and kept while the kept spectrum spans at most this factor.
@@ -41,35 +48,44 @@ def _flip_signs(components: np.ndarray) -> np.ndarray:
     return components * signs[:, None]
 
 
-class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Principal component analysis (sklearn-compatible) on lepton's kernels.
+class PCA(_SklearnPCA):
+    """Principal component analysis, ``sklearn.decomposition.PCA`` on lepton's kernels.
 
-    Parameters
-    ----------
-    n_components : int, float in (0, 1), "mle" or None
-        Components to keep: a count; the smallest count whose explained variance ratio exceeds
-        the fraction; Minka's MLE of the dimension (needs n_samples ≥ n_features); or all
-        (``min(n_samples, n_features)``).
-    solver : {"auto", "covariance", "randomized", "full"}
-        "covariance": centred Gram (one pass, float64) + eigen-decomposition; supports
-        ``partial_fit``. "randomized": range finder with power iterations, integer
-        ``n_components`` only. "full": SVD of a centred copy (exact; for few, wide rows).
-        "auto" picks the cheapest by a cost model (see ``_choose_solver``).
-    whiten : bool
-        Scale the projections to unit variance.
-    n_oversamples, n_power_iterations : randomized solver settings; ``n_power_iterations="auto"``
-        is 7 when ``n_components < 0.1 · min(X.shape)``, else 4 (sklearn's rule).
-    random_state : None, int or RandomState, for the randomized solver.
+    Same constructor (``n_components=None, *, copy=True, whiten=False, svd_solver="auto",
+    tol=0.0, iterated_power="auto", n_oversamples=10, power_iteration_normalizer="auto",
+    random_state=None``), attributes, methods and numbers (within float round-off; the same
+    component signs). numpy, cupy and torch CUDA input, and dask arrays of those.
 
-    Attributes are those of ``sklearn.decomposition.PCA``: ``components_``,
-    ``explained_variance_``, ``explained_variance_ratio_``, ``singular_values_``, ``mean_``,
-    ``n_components_``, ``noise_variance_``, ``n_samples_``, ``n_features_in_``; plus ``solver_``,
-    the solver that ran. Fitted arrays have the dtype of X (float32 or float64; other inputs are
-    converted to float64). An all-constant X gives zero variances and ratios. X is read in place
-    when it is a C-contiguous float32/float64 array, copied once otherwise. NaN or inf in X is a
-    ValueError (detected by the fits' kernels from their own sums, not by an extra pass).
+    Solvers (``svd_solver``; ``_fit_svd_solver`` names the one that ran):
+
+    - "covariance_eigh": lepton's one-pass centred Gram kernel (float64 statistics, no centred
+      copy of X) + a symmetric eigen-solver of the d × d result; the solver of ``partial_fit``
+      and of dask input (its statistics merge).
+    - "randomized": a range finder with ``iterated_power`` LU-normalised power iterations on X
+      with its mean subtracted implicitly (sklearn's algorithm, the same random matrix for a
+      given ``random_state``).
+    - "full": LAPACK's SVD of a centred copy (float64 for float32 input).
+    - "auto": the cheapest of the three for this shape by a measured cost model (host and GPU
+      each have theirs: covariance for tall data up to d ≈ 2000, randomized for wider data and
+      few components, full for short wide data), not sklearn's shape rule. Both are exact but
+      for "randomized", so results agree with sklearn's "auto" within the randomized solver's
+      error where sklearn picks it and lepton does not.
+
+    scikit-learn's own implementation runs (said once at INFO level on the ``lepton.estimators``
+    logger) for sparse input, ``svd_solver="arpack"``, ``svd_solver="randomized"`` with
+    ``power_iteration_normalizer`` "QR" or "none", and host arrays of other array-API libraries
+    under ``array_api_dispatch``: see :meth:`fallback_reason`.
+
+    Differences: ``copy`` is accepted and X is never modified (lepton never centres it in
+    place); an all-constant X gives explained variance ratios of 0 (not NaN); at least 2 samples
+    are needed; ``partial_fit`` (lepton's: the centred Gram of every batch merges exactly, so
+    batches give the model of one fit) runs the covariance solver whatever ``svd_solver`` says.
+    Fitted arrays have X's dtype (float32 or float64; others become float64) and, for CUDA
+    input, X's library and device. X is read in place when it is a C-contiguous
+    float32/float64 array, copied once otherwise. NaN or inf in X is a ValueError.
     """
 
+    _sklearn_class = _SklearnPCA
     _accepts = Accepts(
         host_order="C",
         device_dtypes=("float32", "float64"),
@@ -77,51 +93,62 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         follows_input=True,
     )
 
-    def __init__(
-        self,
-        n_components: int | float | str | None = None,
-        *,
-        solver: str = "auto",
-        whiten: bool = False,
-        n_oversamples: int = 10,
-        n_power_iterations: int | str = 4,
-        random_state: Any = None,
-    ) -> None:
-        self.n_components = n_components
-        self.solver = solver
-        self.whiten = whiten
-        self.n_oversamples = n_oversamples
-        self.n_power_iterations = n_power_iterations
-        self.random_state = random_state
+    @classmethod
+    def fallback_reason(
+        cls, params: dict, X: Any = None, *, method: str = "fit", **_: Any
+    ) -> str | None:
+        """Why this call would run scikit-learn's implementation, or None when lepton runs it.
+
+        ``params``: the estimator's ``get_params()``; ``X``: the call's input (None: judge the
+        parameters alone); ``method``: "fit", "fit_transform", "transform",
+        "inverse_transform" or "partial_fit". Parameters matter to the fits only: a model
+        fitted by scikit-learn transforms on lepton.
+        """
+        reason = None if X is None else input_reason(X)
+        if reason is not None or method not in ("fit", "fit_transform"):
+            return reason
+        solver = params.get("svd_solver", "auto")
+        if solver == "arpack":
+            return "svd_solver='arpack' (lepton has no ARPACK solver)"
+        normalizer = params.get("power_iteration_normalizer", "auto")
+        if solver == _RANDOMIZED and normalizer in ("QR", "none"):
+            return f"power_iteration_normalizer={normalizer!r} (lepton's randomized solver uses LU)"
+        return None
 
     # -- public API -----------------------------------------------------------------------------
 
+    @sklearn_fallback
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> PCA:
         """Fit the model on X (n_samples, n_features); numpy, cupy or torch CUDA, or a dask
         array of those (covariance solver: the statistics that merge across blocks)."""
-        self._fit(X)
+        self._fit_lepton(X)
         return self
 
+    @sklearn_fallback
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X: Any, y: Any = None) -> Any:
         """Fit on X and return its projection (n_samples, n_components_)."""
-        data, x = self._fit(X)  # x is validated and known finite here
+        data, x = self._fit_lepton(X)  # x is validated and known finite here
         return data.rows(self, x, PCA._project, width=self.n_components_, dtype=data.dtype(x),
                          finite=True)  # fmt: skip
 
+    @sklearn_fallback
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X: Any, y: Any = None) -> PCA:
         """Add the rows of X to the accumulated statistics and refit the components.
 
         The centred Gram and mean of every batch merge exactly, so any split of the rows gives
         the model a single ``fit`` on all of them gives. partial_fit always runs the covariance
-        solver, whatever ``solver`` says (only the Gram merges); a model fitted by the
-        randomized or full solver keeps no Gram and cannot be continued.
+        solver, whatever ``svd_solver`` says (only the Gram merges); a model fitted by another
+        solver keeps no Gram and cannot be continued.
         """
-        self._check_params()
         first = not hasattr(self, "components_")
         if not first and getattr(self, "_gram_stats", None) is None:
             msg = (
-                f"partial_fit: this model was fitted with solver={self.solver_!r}, which keeps "
-                "no Gram statistics to extend; refit it with solver='covariance'"
+                f"partial_fit: this model was fitted with svd_solver={self._fit_svd_solver!r}, "
+                "which keeps no Gram statistics to extend; refit it with "
+                f"svd_solver='{_COVARIANCE}'"
             )
             raise ValueError(msg)
         data = self._backend(X, fitted=not first)
@@ -130,6 +157,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._fit_gram(stats if first else merge_gram(self._gram_stats, stats), data.dtype(x))
         return self
 
+    @sklearn_fallback
     def transform(self, X: Any) -> Any:
         """Project X on the components: ``(X − mean_) @ components_ᵀ`` (whitened if asked)."""
         check_is_fitted(self)
@@ -140,6 +168,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return data.rows(self, x, PCA._project, width=self.n_components_, dtype=data.dtype(x),
                          finite=True)  # fmt: skip
 
+    @sklearn_fallback
     def inverse_transform(self, X: Any) -> Any:
         """Map projections (n_samples, n_components_) back to the feature space."""
         check_is_fitted(self)
@@ -148,14 +177,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return data.rows(self, x, PCA._unproject, width=self.n_features_in_,
                          dtype=data.dtype(x), columns=self.n_components_)  # fmt: skip
 
-    @property
-    def _n_features_out(self) -> int:
-        return self.components_.shape[0]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
+    def _after_sklearn(self, method: str) -> None:
+        if method in ("fit", "fit_transform"):  # scikit-learn's fit: host arrays, no Gram
+            self._gram_stats = None
+            self._device = None
 
     # -- row-wise work (on an in-memory array or a dask block) ----------------------------------
 
@@ -176,16 +201,14 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             data.check_place(self, X)
         return data
 
-    def _fit(self, X: Any) -> tuple[Any, Any]:
-        self._check_params()
+    def _fit_lepton(self, X: Any) -> tuple[Any, Any]:
         data = backend_of(X)
         x = data.check(self, X, reset=True)
-        solver = self._solver_for(data, x)
-        if solver == "covariance":
+        solver, k = self._solver_for(data, x)
+        if solver == _COVARIANCE:
             self._fit_covariance(data, x)
         else:
             n, d = x.shape
-            k = self.n_components
             sketch = data.sketch(
                 x, solver, k, n_oversamples=self.n_oversamples,
                 n_iter=self._power_iterations(n, d, k), random_state=self.random_state,
@@ -195,27 +218,30 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self._gram_stats = None
         return data, x
 
-    def _solver_for(self, data: Any, x: Any) -> str:
-        if self.solver not in data.solvers:
+    def _solver_for(self, data: Any, x: Any) -> tuple[str, Any]:
+        """The solver to run on ``x`` and the n_components it is asked for (scikit-learn's
+        checks and messages; None: the row count is not known before the statistics)."""
+        if self.svd_solver not in data.solvers:
             msg = (
-                f"solver={self.solver!r}: not available on a {data.name} array, because it needs "
-                "all rows at once; use solver='covariance' (or 'auto', which is 'covariance' on "
-                f"{data.name} input), whose Gram statistics merge across blocks, or fit on "
-                "x.compute()"
+                f"svd_solver={self.svd_solver!r}: not available on a {data.name} array, because "
+                f"it needs all rows at once; use svd_solver='{_COVARIANCE}' (or 'auto', which is "
+                f"'{_COVARIANCE}' on {data.name} input), whose Gram statistics merge across "
+                "blocks, or fit on x.compute()"
             )
             raise ValueError(msg)
         if not data.in_memory:  # the row count may be known only once the Gram is
-            return "covariance"
+            return _COVARIANCE, None
         n, d = x.shape
         _check_samples(n)
-        k = self._check_n_components(n, d)
-        if self.solver == "auto":
+        k = min(n, d) if self.n_components is None else self.n_components
+        solver = self.svd_solver
+        if solver == "auto":
             n_iter = self._power_iterations(n, d, k)
-            return data.auto_solver(n, d, k, self.n_oversamples, n_iter)
-        if self.solver == "randomized" and not isinstance(k, Integral):
-            msg = f"n_components={k!r}: solver='randomized' needs an integer n_components"
-            raise ValueError(msg)
-        return self.solver
+            wanted = None if self.n_components is None else k  # None: every component
+            solver = data.auto_solver(n, d, wanted, self.n_oversamples, n_iter)
+        self._fit_svd_solver = solver
+        _check_n_components(k, n, d, solver)
+        return solver, k
 
     def _fit_covariance(self, data: Any, x: Any) -> None:
         """The covariance solver, with float32 block accumulation where it is accurate enough.
@@ -243,8 +269,13 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     # -- from statistics to the model (every backend's) ------------------------------------------
 
     def _check_gram(self, stats: GramStats) -> Any:
-        _check_samples(stats.n)
-        return self._check_n_components(stats.n, stats.mean.shape[0])
+        """n_components for the covariance solver on these statistics (checked)."""
+        n, d = stats.n, stats.mean.shape[0]
+        _check_samples(n)
+        self._fit_svd_solver = _COVARIANCE
+        k = min(n, d) if self.n_components is None else self.n_components
+        _check_n_components(k, n, d, _COVARIANCE)
+        return k
 
     def _fit_gram(self, stats: GramStats, dtype: np.dtype) -> None:
         self._store_gram(stats, self._eigen(stats, self._check_gram(stats)), dtype)
@@ -261,7 +292,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         variances, vectors = eigen
         place = backend_of(stats.mean)
         total = place.trace(stats.gram) / (n - 1)
-        self._store_fit(place, stats.mean, variances, vectors.T, total, n, d, dtype, "covariance",
+        self._store_fit(place, stats.mean, variances, vectors.T, total, n, d, dtype, _COVARIANCE,
                         stats.mean)  # fmt: skip
         self._gram_stats = stats
 
@@ -273,13 +304,19 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         place.publish(self, like)
 
     def _store(self, mean, variances, vectors, total, n, d, dtype, solver) -> None:
-        """Set the fitted attributes from (possibly all) descending variances and components."""
+        """Set the fitted attributes from (possibly all) descending variances and components.
+
+        The noise variance is scikit-learn's per solver: the mean of the discarded covariance
+        eigenvalues, over all d of them for the covariance solver and over the min(n, d)
+        singular values' for the others (they differ when n < d), 0 when none is discarded.
+        """
         variances = np.maximum(np.asarray(variances, dtype=np.float64), 0.0)
         k = self._final_components(variances, total, n, d)
         rank = min(n, d)
         variances, vectors = variances[:k], np.asarray(vectors, dtype=np.float64)[:k]
         ratio = variances / total if total > 0 else np.zeros_like(variances)
-        noise = max(total - float(variances.sum()), 0.0) / (rank - k) if k < rank else 0.0
+        discarded = (d if solver == _COVARIANCE else rank) - k
+        noise = max(total - float(variances.sum()), 0.0) / discarded if k < rank else 0.0
         self.mean_ = np.asarray(mean, dtype=dtype)
         self.components_ = _flip_signs(vectors).astype(dtype)
         self.explained_variance_ = variances.astype(dtype)
@@ -288,63 +325,51 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.noise_variance_ = dtype.type(noise)
         self.n_components_ = int(k)
         self.n_samples_ = int(n)
-        self.solver_ = solver
         self._device = None  # (library, device index) once the device path moves the arrays
 
     def _final_components(self, variances: np.ndarray, total: float, n: int, d: int) -> int:
         k = self.n_components
         if k is None:
             return min(n, d)
-        if isinstance(k, str):  # "mle", validated before
-            return mle_dimension(variances, n)
+        if isinstance(k, str):  # "mle", validated before: scikit-learn's own rule
+            return int(_infer_dimension(variances, n))
         if isinstance(k, Integral):
             return int(k)
         ratio = np.cumsum(variances) / total if total > 0 else np.ones_like(variances)
         return int(min(np.searchsorted(ratio, k, side="right") + 1, variances.size))
 
-    # -- parameter checks -----------------------------------------------------------------------
-
-    def _check_params(self) -> None:
-        if self.solver not in _SOLVERS:
-            msg = f"solver: expected one of {', '.join(map(repr, _SOLVERS))}, got {self.solver!r}"
-            raise ValueError(msg)
-        if not isinstance(self.n_oversamples, Integral) or self.n_oversamples < 0:
-            msg = f"n_oversamples: expected an int >= 0, got {self.n_oversamples!r}"
-            raise ValueError(msg)
-        q = self.n_power_iterations
-        if q != "auto" and (not isinstance(q, Integral) or isinstance(q, bool) or q < 0):
-            msg = f"n_power_iterations: expected an int >= 0 or 'auto', got {q!r}"
-            raise ValueError(msg)
-
-    def _check_n_components(self, n: int, d: int) -> int | float | str | None:
-        k = self.n_components
-        if k is None:
-            return None
-        if isinstance(k, str):
-            if k != "mle":
-                msg = f"n_components: expected an int, a float in (0, 1), 'mle' or None, got {k!r}"
-                raise ValueError(msg)
-            if n < d:
-                msg = f"n_components='mle' needs n_samples >= n_features, got {n} < {d}"
-                raise ValueError(msg)
-            return k
-        if isinstance(k, Integral) and not isinstance(k, bool):
-            if not 1 <= k <= min(n, d):
-                msg = (
-                    f"n_components={k} must be between 1 and min(n_samples, n_features)={min(n, d)}"
-                )
-                raise ValueError(msg)
-            return int(k)
-        if isinstance(k, Real) and not isinstance(k, bool) and 0 < k < 1:
-            return float(k)
-        msg = f"n_components: expected an int >= 1, a float in (0, 1), 'mle' or None, got {k!r}"
-        raise ValueError(msg)
-
     def _power_iterations(self, n: int, d: int, k: Any) -> int:
-        if self.n_power_iterations != "auto":
-            return int(self.n_power_iterations)
+        """``iterated_power``; "auto" is 7 when n_components < 0.1 · min(n, d), else 4."""
+        if self.iterated_power != "auto":
+            return int(self.iterated_power)
         small = isinstance(k, Integral) and k < 0.1 * min(n, d)
         return 7 if small else 4
+
+
+def _check_n_components(k: Any, n: int, d: int, solver: str) -> None:
+    """scikit-learn's checks of n_components for ``solver``, with its messages (the type and
+    range of the parameter itself are checked by ``_validate_params``)."""
+    rank = min(n, d)
+    if solver == _RANDOMIZED:
+        if isinstance(k, str):
+            msg = f"n_components={k!r} cannot be a string with svd_solver='{solver}'"
+            raise ValueError(msg)
+        if not 1 <= k <= rank:
+            msg = (
+                f"n_components={k!r} must be between 1 and min(n_samples, n_features)={rank!r} "
+                f"with svd_solver='{solver}'"
+            )
+            raise ValueError(msg)
+    elif k == "mle":
+        if n < d:
+            msg = "n_components='mle' is only supported if n_samples >= n_features"
+            raise ValueError(msg)
+    elif not 0 <= k <= rank:
+        msg = (
+            f"n_components={k} must be between 0 and min(n_samples, n_features)={rank} with "
+            f"svd_solver={solver!r}"
+        )
+        raise ValueError(msg)
 
 
 def _spread_within(variances: np.ndarray, limit: float) -> bool:

@@ -4,7 +4,7 @@
   against ``cupy.cov`` + ``cupy.linalg.eigh`` as a cupy user writes it (issue bar: ≤ 0.6× its
   time and joules), ``torch.cov`` + ``torch.linalg.eigh``, ``torch.pca_lowrank`` and cuML's PCA
   when importable.
-- wide, 200k × 2048 float32, k = 64: ``lepton.PCA(solver="randomized")`` with as many power
+- wide, 200k × 2048 float32, k = 64: ``lepton.PCA(svd_solver="randomized")`` with as many power
   iterations as ``torch.pca_lowrank``'s default (niter = 2) against ``torch.pca_lowrank``
   (issue bar: faster), cupy cov + eigh and cuML.
 
@@ -93,7 +93,7 @@ def _case(torch: Any, name: str, n: int, d: int, k: int, seed: int, **pca: Any) 
         return PCA(k, random_state=0, **pca).fit(x_in).explained_variance_
 
     sync = torch.cuda.synchronize
-    label = f"lepton PCA {pca.get('solver', 'auto')}"
+    label = f"lepton PCA {pca.get('svd_solver', 'auto')}"
     impls = [Impl(label, lepton, is_lepton=True, sync=sync)]
     impls += [Impl(label, run, sync=sync) for label, run in runs.items()]
     errors = []
@@ -123,6 +123,6 @@ def cases() -> list[Case]:
     return [
         _case(torch, "tall", *TALL, seed=10),
         _case(
-            torch, "wide", *WIDE, seed=11, solver="randomized", n_power_iterations=POWER_ITERATIONS
+            torch, "wide", *WIDE, seed=11, svd_solver="randomized", iterated_power=POWER_ITERATIONS
         ),
     ]
