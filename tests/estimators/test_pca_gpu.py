@@ -62,6 +62,19 @@ def test_device_fit_checks_dtype_before_any_launch():
         PCA(2).fit(FakeCuda((5, 4), "<i4"))
 
 
+@pytest.mark.skipif(not getattr(_core, "cuda_compiled", False), reason="CUDA build only")
+def test_fused_estimators_check_device_input_before_any_launch():
+    from lepton.estimators import Preprocessor, StandardScaler
+
+    for est in (Preprocessor(), StandardScaler()):
+        with pytest.raises(TypeError, match="X: expected dtype float16 or float32 or float64"):
+            est.fit(FakeCuda((5, 4), "<i4"))
+        est.fit(np.random.default_rng(0).standard_normal((20, 4)))
+        name = type(est).__name__
+        with pytest.raises(ValueError, match=f"X has 3 features, but {name} is expecting 4"):
+            est.transform(FakeCuda((5, 3)))
+
+
 def test_auto_solver_on_the_device():
     assert choose_solver(1_000_000, 256, 16, 10, 4) == "covariance_eigh"
     assert choose_solver(200_000, 2048, 64, 10, 2) == "randomized"

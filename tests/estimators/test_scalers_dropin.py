@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import impute, preprocessing
 from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import lepton
 from lepton.estimators import MinMaxScaler, SimpleImputer, StandardScaler
@@ -351,3 +352,24 @@ def test_cuda_input_matches_numpy(cls, params):
     assert isinstance(out, cupy.ndarray)
     np.testing.assert_allclose(out.get(), want.transform(x), rtol=1e-6, atol=1e-6,
                                equal_nan=True)  # fmt: skip
+
+
+# -- the scikit-learn contract --------------------------------------------------------------------
+
+
+@parametrize_with_checks(
+    [
+        StandardScaler(),
+        StandardScaler(with_mean=False),
+        MinMaxScaler(feature_range=(-1, 2)),
+        SimpleImputer(),
+        SimpleImputer(strategy="constant", keep_empty_features=True),
+    ],
+    expected_failed_checks=lambda est: (
+        {"check_dtype_object": "scikit-learn's own constant imputer fails it: it imputes objects"}
+        if getattr(est, "strategy", None) == "constant"
+        else {}
+    ),
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)

@@ -54,6 +54,20 @@ def input_reason(X: Any, *, float16: bool = False) -> str | None:
     return None
 
 
+class _Params:
+    """The estimator's parameters read on demand (``get_params()`` introspects the constructor
+    on every call, too slow for a check on every transform); ``fallback_reason`` takes this or
+    a ``get_params()`` dict alike."""
+
+    __slots__ = ("_est",)
+
+    def __init__(self, est: Any) -> None:
+        self._est = est
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return getattr(self._est, name, default)
+
+
 def sklearn_fallback(method: Callable) -> Callable:
     """Run the scikit-learn base class's method of this name when the estimator's
     ``fallback_reason(params, X, method=..., **arguments)`` names a reason for this call (the
@@ -64,10 +78,11 @@ def sklearn_fallback(method: Callable) -> Callable:
 
     @functools.wraps(method)
     def run(self: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
-        arguments = signature.bind(self, X, *args, **kwargs).arguments
-        others = {k: v for k, v in list(arguments.items())[2:] if k != "y"}
-        params = self.get_params(deep=False)
-        reason = type(self).fallback_reason(params, X, method=name, **others)
+        others = {}
+        if args or kwargs:
+            arguments = signature.bind(self, X, *args, **kwargs).arguments
+            others = {k: v for k, v in list(arguments.items())[2:] if k != "y"}
+        reason = type(self).fallback_reason(_Params(self), X, method=name, **others)
         if reason is None:
             return method(self, X, *args, **kwargs)
         base = getattr(self._sklearn_class, name, None)

@@ -83,13 +83,25 @@ class FusedTransform:
         x = data.check(self, X, reset=reset, finite="allow-nan")
         return data.column_stats(x), np.dtype(data.dtype(x))
 
-    def _fused_transform(self, X: Any, plan_of: Any, *, copy: bool) -> Any:
-        """``X`` through the plan ``plan_of(dtype)`` returns for its float dtype (one pass)."""
+    def _plan(self, dtype: np.dtype) -> PreprocessPlan:
+        """The kernel's coefficients for input of ``dtype``, from the fitted attributes."""
+        raise NotImplementedError
+
+    def _fitted(self) -> None:
+        """Plan the transform once per fit (for both host float types): the fitted attributes
+        are read on every call otherwise."""
+        self._plans = {dt: self._plan(dt) for dt in (np.dtype(np.float32), np.dtype(np.float64))}
+
+    def _fused_transform(self, X: Any, *, copy: bool) -> Any:
+        """``X`` through the fitted plan for its float dtype (one pass)."""
         data = backend_of(X)
         x = data.check(self, X, reset=False, finite="allow-nan")
         dtype = np.dtype(data.dtype(x))
-        fn = functools.partial(_apply, plan=plan_of(dtype), in_place=not copy and data.in_memory)
+        plan = (getattr(self, "_plans", None) or {}).get(dtype) or self._plan(dtype)
+        fn = functools.partial(_apply, plan=plan, in_place=not copy and data.in_memory)
         return data.rows(self, x, fn, width=x.shape[1], dtype=dtype, finite="allow-nan")
 
     def _after_sklearn(self, method: str) -> None:
-        self._stats = None  # scikit-learn's fit keeps no lepton statistics to merge into
+        # scikit-learn's fit keeps no lepton statistics to merge into; its attributes are
+        # planned on each transform
+        self._stats = self._plans = None

@@ -98,6 +98,7 @@ class SimpleImputer(FusedTransform, _SklearnSimpleImputer):
                 statistics[empty] = np.nan
         self.statistics_ = statistics
         self._stats = stats
+        self._fitted()
         return self
 
     @sklearn_fallback
@@ -106,7 +107,7 @@ class SimpleImputer(FusedTransform, _SklearnSimpleImputer):
         values in fit dropped (unless ``keep_empty_features``)."""
         check_is_fitted(self)
         keep = self._kept_columns()
-        out = self._fused_transform(X, self._plan, copy=self.copy)
+        out = self._fused_transform(X, copy=self.copy)
         return out if keep is None else out[:, keep]
 
     def _kept_columns(self) -> np.ndarray | None:

@@ -31,8 +31,9 @@ from lepton.estimators._backend_base import Accepts
 from lepton.estimators._fallback import input_reason, sklearn_fallback
 from lepton.ops.pca import GramStats, merge_gram
 
-# scikit-learn's solver names for lepton's three solvers ("auto" picks one of them).
-_COVARIANCE, _RANDOMIZED, _FULL = "covariance_eigh", "randomized", "full"
+# The two solvers with rules of their own: the one whose statistics merge (partial_fit, dask),
+# and the one that needs a count of components ("full" is the third; "auto" picks one).
+_COVARIANCE, _RANDOMIZED = "covariance_eigh", "randomized"
 
 # Float32 Gram with float32 block sums (see _fit_covariance): used from this much work (n·d²)
 # on, where it pays, and kept while the kept spectrum spans at most this factor.
@@ -65,11 +66,14 @@ class PCA(_SklearnPCA):
       with its mean subtracted implicitly (sklearn's algorithm, the same random matrix for a
       given ``random_state``).
     - "full": LAPACK's SVD of a centred copy (float64 for float32 input).
-    - "auto": the cheapest of the three for this shape by a measured cost model (host and GPU
-      each have theirs: covariance for tall data up to d ≈ 2000, randomized for wider data and
-      few components, full for short wide data), not sklearn's shape rule. Both are exact but
-      for "randomized", so results agree with sklearn's "auto" within the randomized solver's
-      error where sklearn picks it and lepton does not.
+    - "auto" on the host: scikit-learn's choice where it is about accuracy (covariance_eigh for
+      tall data, d ≤ 1000 and n ≥ 10·d; full for data up to 500 on each side and for "mle"),
+      elsewhere the cheapest of the three by a measured cost model (covariance_eigh up to
+      d ≈ 2000 where scikit-learn picks randomized, randomized for wider data and few
+      components, full for short wide data); on the GPU a device cost model (covariance_eigh
+      or randomized). Where lepton runs an exact solver and scikit-learn "randomized", results
+      agree within the randomized solver's error.
+    - "arpack": scikit-learn's own (see below).
 
     scikit-learn's own implementation runs (said once at INFO level on the ``lepton.estimators``
     logger) for sparse input, ``svd_solver="arpack"``, ``svd_solver="randomized"`` with
@@ -348,26 +352,21 @@ class PCA(_SklearnPCA):
 
 def _check_n_components(k: Any, n: int, d: int, solver: str) -> None:
     """scikit-learn's checks of n_components for ``solver``, with its messages (the type and
-    range of the parameter itself are checked by ``_validate_params``)."""
-    rank = min(n, d)
-    if solver == _RANDOMIZED:
-        if isinstance(k, str):
+    range of the parameter itself are checked by ``_validate_params``): the randomized solver
+    needs a count of at least 1, the others take 0 … min(n, d), a fraction or "mle"."""
+    if isinstance(k, str):
+        if solver == _RANDOMIZED:
             msg = f"n_components={k!r} cannot be a string with svd_solver='{solver}'"
             raise ValueError(msg)
-        if not 1 <= k <= rank:
-            msg = (
-                f"n_components={k!r} must be between 1 and min(n_samples, n_features)={rank!r} "
-                f"with svd_solver='{solver}'"
-            )
-            raise ValueError(msg)
-    elif k == "mle":
         if n < d:
             msg = "n_components='mle' is only supported if n_samples >= n_features"
             raise ValueError(msg)
-    elif not 0 <= k <= rank:
+        return
+    low, rank = (1 if solver == _RANDOMIZED else 0), min(n, d)
+    if not low <= k <= rank:
         msg = (
-            f"n_components={k} must be between 0 and min(n_samples, n_features)={rank} with "
-            f"svd_solver={solver!r}"
+            f"n_components={k} must be between {low} and min(n_samples, n_features)={rank} "
+            f"with svd_solver={solver!r}"
         )
         raise ValueError(msg)
 

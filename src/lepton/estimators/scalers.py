@@ -68,6 +68,12 @@ class _StatsScaler(FusedTransform):
         stats, dtype = self._column_stats(X, reset=first)
         return (stats if first else merge_stats(self._stats, stats)), dtype
 
+    def _continue_sklearn(self, X: Any, y: Any) -> Any:
+        """scikit-learn's partial_fit, extending the running attributes its fit left."""
+        self._sklearn_class.partial_fit(self, X, y)
+        self._after_sklearn("partial_fit")
+        return self
+
 
 class StandardScaler(_StatsScaler, _SklearnStandardScaler):
     """``sklearn.preprocessing.StandardScaler`` on lepton's kernels (see the module doc).
@@ -102,9 +108,10 @@ class StandardScaler(_StatsScaler, _SklearnStandardScaler):
         """Merge the statistics of the batch ``X`` into those seen so far (exactly)."""
         merged = self._merge(X)
         if merged is None:
-            return _SklearnStandardScaler.partial_fit(self, X, y)
+            return self._continue_sklearn(X, y)
         with _fit_task(self, X, y):
             self._set_moments(merged[0])
+            self._fitted()
         return self
 
     def _set_moments(self, stats: ColumnStats) -> None:
@@ -132,7 +139,7 @@ class StandardScaler(_StatsScaler, _SklearnStandardScaler):
         """``(X − mean_) / scale_`` in one pass (in place with ``copy=False`` where possible)."""
         check_is_fitted(self)
         copy = self.copy if copy is None else copy
-        return self._fused_transform(X, self._plan, copy=copy)
+        return self._fused_transform(X, copy=copy)
 
     def _plan(self, dtype: np.dtype) -> PreprocessPlan:
         center = self.mean_ if self.with_mean else 0.0
@@ -186,7 +193,7 @@ class MinMaxScaler(_StatsScaler, _SklearnMinMaxScaler):
             raise ValueError(msg)
         merged = self._merge(X)
         if merged is None:
-            return _SklearnMinMaxScaler.partial_fit(self, X, y)
+            return self._continue_sklearn(X, y)
         stats, dtype = merged
         self._stats = stats
         self.n_samples_seen_ = int(stats.n_rows)
@@ -196,13 +203,14 @@ class MinMaxScaler(_StatsScaler, _SklearnMinMaxScaler):
         width = dtype.type(high) - dtype.type(low)
         self.scale_ = width / _handle_zeros_in_scale(self.data_range_, copy=True)
         self.min_ = dtype.type(low) - self.data_min_ * self.scale_
+        self._fitted()
         return self
 
     @sklearn_fallback
     def transform(self, X: Any) -> Any:
         """``X · scale_ + min_`` in one pass."""
         check_is_fitted(self)
-        return self._fused_transform(X, self._plan, copy=self.copy)
+        return self._fused_transform(X, copy=self.copy)
 
     def _plan(self, dtype: np.dtype) -> PreprocessPlan:
         # x·scale_ + min_ = (x − center)·scale_ with center = data_min_ − low / scale_: data_min_
