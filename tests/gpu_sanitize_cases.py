@@ -145,7 +145,7 @@ def pca_fit() -> None:
 
     x = np.random.default_rng(5).standard_normal((200, 40)).astype(np.float32)
     for solver in ("covariance", "randomized"):
-        z = PCA(4, solver=solver, random_state=0).fit_transform(to_device(x))
+        z = PCA(4, svd_solver=solver, random_state=0).fit_transform(to_device(x))
         assert to_host(z).shape == (200, 4)
 
 

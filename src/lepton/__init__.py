@@ -29,6 +29,9 @@ _LAZY = {
     "tune": "lepton.tune",
     "PCA": "lepton.estimators",
     "Preprocessor": "lepton.estimators",
+    "StandardScaler": "lepton.estimators",
+    "MinMaxScaler": "lepton.estimators",
+    "SimpleImputer": "lepton.estimators",
     "Lepton": "lepton.inference",
     "measure": "lepton.energy",
 }

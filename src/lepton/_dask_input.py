@@ -2,14 +2,13 @@
 
 A ``dask.array.Array`` can only exist once ``dask.array`` has been imported (unpickling one
 imports it too), so looking the class up in ``sys.modules`` is enough, and free when dask is
-absent. The estimators call :func:`is_dask_array` first in each public method and hand dask
-input to :mod:`lepton.dask`, imported only then.
+absent. The estimators' backend seam (:func:`lepton.estimators._backend.backend_of`) asks
+:func:`is_dask_array` first and imports its dask backend (and so dask) only then.
 """
 
 from __future__ import annotations
 
 import sys
-from types import ModuleType
 from typing import Any
 
 
@@ -18,10 +17,3 @@ def is_dask_array(x: Any) -> bool:
     module = sys.modules.get("dask.array")
     array_type = getattr(module, "Array", None)
     return array_type is not None and isinstance(x, array_type)
-
-
-def lepton_dask() -> ModuleType:
-    """:mod:`lepton.dask`, imported on first use."""
-    import lepton.dask
-
-    return lepton.dask

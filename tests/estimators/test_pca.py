@@ -1,6 +1,7 @@
 """lepton.PCA against sklearn.decomposition.PCA(svd_solver="full") and the sklearn contract."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import lepton  # noqa: E402
 from lepton.estimators import PCA  # noqa: E402
-from lepton.estimators.pca import _choose_solver  # noqa: E402
+from lepton.estimators._backend_host import choose_solver as _choose_solver  # noqa: E402
 
 
 def _separated(rng, n, d, dtype, *, mean=5.0):
@@ -50,11 +51,11 @@ def _assert_matches_sklearn(ours, ref):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("solver", ["auto", "covariance", "full"])
+@pytest.mark.parametrize("solver", ["auto", "covariance_eigh", "full"])
 @pytest.mark.parametrize("n_components", [None, 1, 5, 0.9])
 def test_matches_sklearn_full(n_components, solver, dtype):
     x = _separated(np.random.default_rng(0), 500, 12, dtype)
-    ours = PCA(n_components, solver=solver).fit(x)
+    ours = PCA(n_components, svd_solver=solver).fit(x)
     ref = SkPCA(n_components, svd_solver="full").fit(x)
     _assert_matches_sklearn(ours, ref)
     for attr in ("components_", "explained_variance_", "mean_", "singular_values_"):
@@ -66,9 +67,11 @@ def test_matches_sklearn_full(n_components, solver, dtype):
 def test_wide_short_data_matches_sklearn(dtype):
     x = _separated(np.random.default_rng(1), 40, 12, dtype)[:, :10]
     x = np.hstack([x, x[:, :5] * 0.5 + 1.0])[:8]  # 8 rows, 15 columns: rank 7 after centring
-    for solver in ("auto", "covariance", "full"):
-        ours = PCA(5, solver=solver).fit(x)
-        ref = SkPCA(5, svd_solver="full").fit(x)
+    for solver in ("auto", "covariance_eigh", "full"):
+        ours = PCA(5, svd_solver=solver).fit(x)
+        # n < d: sklearn's noise variance averages over d − k eigenvalues for covariance_eigh,
+        # over min(n, d) − k for full ("auto" picks full on data this small)
+        ref = SkPCA(5, svd_solver="full" if solver == "auto" else solver).fit(x)
         _assert_matches_sklearn(ours, ref)
 
 
@@ -80,7 +83,7 @@ def test_mle_matches_sklearn():
 
 def test_components_follow_svd_flip_sign_convention():
     x = _separated(np.random.default_rng(3), 300, 9, np.float64)
-    comps = PCA(solver="covariance").fit(x).components_
+    comps = PCA(svd_solver="covariance_eigh").fit(x).components_
     largest = comps[np.arange(9), np.argmax(np.abs(comps), axis=1)]
     assert np.all(largest > 0)
 
@@ -112,27 +115,29 @@ def test_full_rank_round_trip_is_identity():
 
 def test_float32_wide_spectrum_matches_sklearn_with_float64_gram(monkeypatch):
     # λ₁/λ_k = 400 > _FAST_GRAM_MAX_SPREAD: the fast float32-block Gram is recomputed in float64.
+    import lepton.estimators._backend_host as host
     import lepton.estimators.pca as mod
 
     calls = []
-    real = mod.gram_checked
+    real = host.gram_checked
     monkeypatch.setattr(mod, "_FAST_GRAM_MIN", 0)
-    monkeypatch.setattr(mod, "gram_checked", lambda *a: calls.append(a[2]) or real(*a))
+    monkeypatch.setattr(host, "gram_checked", lambda *a: calls.append(a[2]) or real(*a))
     x = _separated(np.random.default_rng(0), 500, 12, np.float32)
-    ours = PCA(12, solver="covariance").fit(x)
+    ours = PCA(12, svd_solver="covariance_eigh").fit(x)
     _assert_matches_sklearn(ours, SkPCA(12, svd_solver="full").fit(x))
     assert calls == ["input", "float64"]
 
 
 def test_float32_narrow_spectrum_keeps_the_fast_gram(monkeypatch):
+    import lepton.estimators._backend_host as host
     import lepton.estimators.pca as mod
 
     calls = []
-    real = mod.gram_checked
+    real = host.gram_checked
     monkeypatch.setattr(mod, "_FAST_GRAM_MIN", 0)
-    monkeypatch.setattr(mod, "gram_checked", lambda *a: calls.append(a[2]) or real(*a))
+    monkeypatch.setattr(host, "gram_checked", lambda *a: calls.append(a[2]) or real(*a))
     x = _separated(np.random.default_rng(0), 500, 12, np.float32)
-    ours = PCA(3, solver="covariance").fit(x)  # λ₁/λ₃ ≈ 3.4
+    ours = PCA(3, svd_solver="covariance_eigh").fit(x)  # λ₁/λ₃ ≈ 3.4
     _assert_matches_sklearn(ours, SkPCA(3, svd_solver="full").fit(x))
     assert calls == ["input"]
 
@@ -181,16 +186,16 @@ def test_partial_fit_over_random_splits_equals_fit(cuts, dtype):
 
 def test_partial_fit_continues_a_covariance_fit():
     x = _separated(np.random.default_rng(8), 200, 5, np.float64)
-    pca = PCA(3, solver="covariance").fit(x[:120]).partial_fit(x[120:])
+    pca = PCA(3, svd_solver="covariance_eigh").fit(x[:120]).partial_fit(x[120:])
     whole = PCA(3).fit(x)
     np.testing.assert_allclose(pca.explained_variance_, whole.explained_variance_, rtol=1e-12)
 
 
 def test_randomized_matches_exact_on_wide_low_rank_data():
     x = _low_rank_plus_noise(np.random.default_rng(9), 1500, 1200, 30, np.float32)
-    exact = PCA(16, solver="covariance").fit(x)
-    fast = PCA(16, solver="randomized", random_state=0).fit(x)
-    assert fast.solver_ == "randomized"
+    exact = PCA(16, svd_solver="covariance_eigh").fit(x)
+    fast = PCA(16, svd_solver="randomized", random_state=0).fit(x)
+    assert fast._fit_svd_solver == "randomized"
     assert _rel(fast.explained_variance_, exact.explained_variance_) <= 1e-3
     assert _rel(fast.explained_variance_ratio_, exact.explained_variance_ratio_) <= 1e-3
     np.testing.assert_allclose(fast.noise_variance_, exact.noise_variance_, rtol=1e-3)
@@ -200,20 +205,22 @@ def test_randomized_matches_exact_on_wide_low_rank_data():
 
 def test_randomized_is_reproducible_with_random_state():
     x = _low_rank_plus_noise(np.random.default_rng(10), 300, 80, 5, np.float64)
-    a = PCA(3, solver="randomized", random_state=1).fit(x)
-    b = PCA(3, solver="randomized", random_state=1).fit(x)
+    a = PCA(3, svd_solver="randomized", random_state=1).fit(x)
+    b = PCA(3, svd_solver="randomized", random_state=1).fit(x)
     np.testing.assert_array_equal(a.components_, b.components_)
 
 
 @pytest.mark.parametrize(
     ("n", "d", "k", "expected"),
     [
-        (200_000, 256, 16, "covariance"),
-        (50_000, 1024, 32, "covariance"),
+        (200_000, 256, 16, "covariance_eigh"),  # tall: sklearn's choice too
+        (5000, 100, None, "covariance_eigh"),
+        (300, 40, 5, "full"),  # small: sklearn's choice (exact, cheap there)
+        (2000, 1500, "mle", "full"),
+        (50_000, 1024, 32, "covariance_eigh"),  # sklearn: randomized; the Gram is cheaper
         (20_000, 8192, 32, "randomized"),
         (100, 5000, None, "full"),
         (100, 5000, 0.9, "full"),
-        (5000, 100, None, "covariance"),
     ],
 )
 def test_auto_solver_rule(n, d, k, expected):
@@ -222,8 +229,10 @@ def test_auto_solver_rule(n, d, k, expected):
 
 def test_auto_runs_the_chosen_solver():
     rng = np.random.default_rng(11)
-    assert PCA(2).fit(rng.standard_normal((50, 4))).solver_ == "covariance"
-    assert PCA().fit(rng.standard_normal((6, 30))).solver_ == "full"
+    assert PCA(2).fit(rng.standard_normal((50, 4)))._fit_svd_solver == "covariance_eigh"
+    assert PCA().fit(rng.standard_normal((6, 30)))._fit_svd_solver == "full"
+    # sklearn's rule says randomized here; the Gram is cheaper
+    assert PCA(100).fit(rng.standard_normal((2000, 600)))._fit_svd_solver == "covariance_eigh"
 
 
 def test_constant_columns_have_zero_variance():
@@ -273,35 +282,36 @@ def test_one_sample_is_a_value_error():
         PCA(1).partial_fit(np.ones((1, 4)))
 
 
-@pytest.mark.parametrize("solver", ["auto", "covariance", "randomized", "full"])
+@pytest.mark.parametrize("solver", ["auto", "covariance_eigh", "randomized", "full"])
 def test_too_many_components_is_a_value_error(solver):
-    with pytest.raises(ValueError, match=r"n_components=6 must be between 1 and .*=5"):
-        PCA(6, solver=solver).fit(np.random.default_rng(0).standard_normal((5, 8)))
+    with pytest.raises(ValueError, match=r"n_components=6 must be between [01] and .*=5"):
+        PCA(6, svd_solver=solver).fit(np.random.default_rng(0).standard_normal((5, 8)))
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.0, 1.5, 0.0, "max", True, [2]])
+@pytest.mark.parametrize("bad", [-1, 1.0, 1.5, 0.0, "max", [2]])
 def test_invalid_n_components_is_a_value_error(bad):
     with pytest.raises(ValueError, match="n_components"):
         PCA(bad).fit(np.random.default_rng(0).standard_normal((20, 4)))
 
 
 def test_mle_with_fewer_samples_than_features_is_a_value_error():
-    with pytest.raises(ValueError, match="'mle' needs n_samples >= n_features"):
+    with pytest.raises(ValueError, match="'mle' is only supported if n_samples >= n_features"):
         PCA("mle").fit(np.random.default_rng(0).standard_normal((5, 8)))
 
 
 def test_randomized_with_fraction_is_a_value_error():
-    with pytest.raises(ValueError, match="solver='randomized' needs an integer"):
-        PCA(0.5, solver="randomized").fit(np.random.default_rng(0).standard_normal((20, 4)))
+    with pytest.raises(ValueError, match=r"n_components=0.5 must be between 1 and .*'randomized'"):
+        PCA(0.5, svd_solver="randomized").fit(np.random.default_rng(0).standard_normal((20, 4)))
 
 
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"solver": "arpack"}, "solver: expected one of"),
+        ({"svd_solver": "qr"}, "svd_solver"),
         ({"n_oversamples": -1}, "n_oversamples"),
-        ({"n_power_iterations": -2}, "n_power_iterations"),
-        ({"n_power_iterations": "many"}, "n_power_iterations"),
+        ({"iterated_power": -2}, "iterated_power"),
+        ({"iterated_power": "many"}, "iterated_power"),
+        ({"power_iteration_normalizer": "SVD"}, "power_iteration_normalizer"),
     ],
 )
 def test_invalid_parameters_are_value_errors(params, match):
@@ -309,23 +319,51 @@ def test_invalid_parameters_are_value_errors(params, match):
         PCA(**params).fit(np.random.default_rng(0).standard_normal((20, 4)))
 
 
-@pytest.mark.parametrize("solver", ["covariance", "randomized", "full"])
+@pytest.mark.parametrize("solver", ["covariance_eigh", "randomized", "full"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_input_to_fit_names_x(solver, bad):
     x = np.random.default_rng(0).standard_normal((20, 4))
     x[3, 2] = bad
     with pytest.raises(ValueError, match="X: contains NaN or inf"):
-        PCA(2, solver=solver).fit(x)
+        PCA(2, svd_solver=solver).fit(x)
+
+
+# lepton's kernels say "X: contains NaN or inf"; sklearn's validation "Input X contains NaN"
+# or "... infinity" (transform validates before its BLAS product).
+_NON_FINITE = r"X:? contains (NaN|inf)"
 
 
 @pytest.mark.parametrize("method", ["transform", "partial_fit"])
 def test_non_finite_input_after_fit_names_x(method):
     rng = np.random.default_rng(0)
-    pca = PCA(2).fit(rng.standard_normal((20, 4)))
+    pca = PCA(2, svd_solver="covariance_eigh").fit(rng.standard_normal((20, 4)))
     x = rng.standard_normal((5, 4))
     x[0, 0] = np.nan
-    with pytest.raises(ValueError, match="X: contains NaN or inf"):
+    with pytest.raises(ValueError, match=_NON_FINITE):
         getattr(pca, method)(x)
+
+
+def test_non_finite_rows_are_refused_before_any_blas_product():
+    # A row of infinities makes inf − inf inside the product on every CPU, so numpy would warn
+    # "invalid value encountered in matmul" if the check came after it (as some BLAS kernels
+    # also do for a lone NaN); validating first gives the ValueError on any CPU.
+    rng = np.random.default_rng(0)
+    pca = PCA(2).fit(rng.standard_normal((20, 4)))
+    x = rng.standard_normal((5, 4))
+    x[1] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=_NON_FINITE):
+            pca.transform(x)
+
+
+def test_full_solver_refuses_opposite_infinities_in_one_column():
+    x = np.random.default_rng(0).standard_normal((20, 4))
+    x[2, 1], x[5, 1] = np.inf, -np.inf  # their sum is NaN: numpy's "invalid value" warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="X: contains NaN or inf"):
+            PCA(2, svd_solver="full").fit(x)
 
 
 @pytest.mark.parametrize("method", ["transform", "inverse_transform"])
@@ -335,7 +373,9 @@ def test_use_before_fit_is_not_fitted_error(method):
 
 
 def test_wrong_feature_count_is_a_value_error():
-    pca = PCA(2).fit(np.random.default_rng(0).standard_normal((20, 4)))
+    pca = PCA(2, svd_solver="covariance_eigh").fit(
+        np.random.default_rng(0).standard_normal((20, 4))
+    )
     with pytest.raises(ValueError, match="features"):
         pca.transform(np.ones((3, 5)))
     with pytest.raises(ValueError, match="features"):
@@ -346,14 +386,14 @@ def test_wrong_feature_count_is_a_value_error():
 
 def test_partial_fit_first_batch_smaller_than_n_components_is_a_value_error():
     pca = PCA(4)
-    with pytest.raises(ValueError, match=r"n_components=4 must be between 1 and .*=3"):
+    with pytest.raises(ValueError, match=r"n_components=4 must be between 0 and .*=3"):
         pca.partial_fit(np.random.default_rng(0).standard_normal((3, 6)))
     pca.partial_fit(np.random.default_rng(1).standard_normal((5, 6)))  # a fresh start works
     assert pca.n_samples_ == 5
 
 
 def test_partial_fit_after_randomized_fit_is_a_value_error():
-    pca = PCA(2, solver="randomized").fit(np.random.default_rng(0).standard_normal((20, 6)))
+    pca = PCA(2, svd_solver="randomized").fit(np.random.default_rng(0).standard_normal((20, 6)))
     with pytest.raises(ValueError, match="keeps no Gram statistics"):
         pca.partial_fit(np.ones((3, 6)))
 
@@ -364,7 +404,7 @@ _NO_GRAM = "partial_fit after a randomized/full fit: that fit keeps no mergeable
 
 
 def _expected_failures(estimator):
-    if estimator.solver in ("randomized", "full"):
+    if estimator.svd_solver in ("randomized", "full"):
         return {"check_fit_score_takes_y": _NO_GRAM}
     return {}
 
@@ -372,9 +412,9 @@ def _expected_failures(estimator):
 @parametrize_with_checks(
     [
         PCA(),
-        PCA(1, solver="covariance", whiten=True),
-        PCA(2, solver="randomized", random_state=0),
-        PCA(0.8, solver="full"),
+        PCA(1, svd_solver="covariance_eigh", whiten=True),
+        PCA(2, svd_solver="randomized", random_state=0),
+        PCA(0.8, svd_solver="full"),
     ],
     expected_failed_checks=_expected_failures,
 )

@@ -14,10 +14,8 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "ops"))
 from _cuda_libs import LIBRARIES, to_device, to_host
 
 from lepton import _core
-from lepton.estimators import (
-    PCA,
-    _pca_gpu,
-)
+from lepton.estimators import PCA
+from lepton.estimators._backend_cuda import DEVICE, choose_solver
 
 
 class FakeCuda:
@@ -30,7 +28,7 @@ class FakeCuda:
 
 def _host_fitted():
     rng = np.random.default_rng(0)
-    return PCA(2).fit(rng.standard_normal((20, 4)))
+    return PCA(2, svd_solver="covariance_eigh").fit(rng.standard_normal((20, 4)))
 
 
 def test_host_model_refuses_device_input():
@@ -52,10 +50,10 @@ def test_device_model_refuses_other_library_and_device():
     model = _host_fitted()
     model._device = ("torch", 0)
     with pytest.raises(TypeError, match="X: got a cupy array, but this PCA was fitted on torch"):
-        _pca_gpu.check_same_place(model, FakeCuda((5, 4)))
+        DEVICE.check_place(model, FakeCuda((5, 4)))
     model._device = ("cupy", 1)
     with pytest.raises(ValueError, match="X: on cuda:0 while this PCA was fitted on cuda:1"):
-        _pca_gpu.check_same_place(model, FakeCuda((5, 4)))
+        DEVICE.check_place(model, FakeCuda((5, 4)))
 
 
 @pytest.mark.skipif(not getattr(_core, "cuda_compiled", False), reason="CUDA build only")
@@ -64,10 +62,23 @@ def test_device_fit_checks_dtype_before_any_launch():
         PCA(2).fit(FakeCuda((5, 4), "<i4"))
 
 
+@pytest.mark.skipif(not getattr(_core, "cuda_compiled", False), reason="CUDA build only")
+def test_fused_estimators_check_device_input_before_any_launch():
+    from lepton.estimators import Preprocessor, StandardScaler
+
+    for est in (Preprocessor(), StandardScaler()):
+        with pytest.raises(TypeError, match="X: expected dtype float16 or float32 or float64"):
+            est.fit(FakeCuda((5, 4), "<i4"))
+        est.fit(np.random.default_rng(0).standard_normal((20, 4)))
+        name = type(est).__name__
+        with pytest.raises(ValueError, match=f"X has 3 features, but {name} is expecting 4"):
+            est.transform(FakeCuda((5, 3)))
+
+
 def test_auto_solver_on_the_device():
-    assert _pca_gpu.choose_solver(1_000_000, 256, 16, 10, 4) == "covariance"
-    assert _pca_gpu.choose_solver(200_000, 2048, 64, 10, 2) == "randomized"
-    assert _pca_gpu.choose_solver(1000, 50, 0.9, 10, 4) == "covariance"  # fraction: Gram only
+    assert choose_solver(1_000_000, 256, 16, 10, 4) == "covariance_eigh"
+    assert choose_solver(200_000, 2048, 64, 10, 2) == "randomized"
+    assert choose_solver(1000, 50, 0.9, 10, 4) == "covariance_eigh"  # fraction: Gram only
 
 
 # --- GPU ----------------------------------------------------------------------------------------
@@ -106,13 +117,13 @@ def test_covariance_fit_matches_sklearn(lib, dtype, n, d, k):
     from sklearn.decomposition import PCA as SkPCA
 
     x = _spectrum_data(n, d, seed=d, dtype=dtype)
-    gpu = PCA(k, solver="covariance").fit(to_device(x, lib))
+    gpu = PCA(k, svd_solver="covariance_eigh").fit(to_device(x, lib))
     sk = SkPCA(k, svd_solver="full").fit(x.astype(np.float64))
     _compare(gpu, sk)
     assert type(gpu.components_).__module__.split(".")[0] == lib
-    assert gpu.solver_ == "covariance"
+    assert gpu._fit_svd_solver == "covariance_eigh"
     out = to_host(gpu.transform(to_device(x, lib)))
-    np.testing.assert_allclose(out, PCA(k, solver="covariance").fit(x).transform(x),
+    np.testing.assert_allclose(out, PCA(k, svd_solver="covariance_eigh").fit(x).transform(x),
                                rtol=1e-3, atol=1e-3 * np.abs(out).max())  # fmt: skip
 
 
@@ -121,8 +132,8 @@ def test_covariance_fit_matches_sklearn(lib, dtype, n, d, k):
 @pytest.mark.parametrize("solver", ["randomized", "full", "auto"])
 def test_other_solvers_match_cpu(lib, solver):
     x = _spectrum_data(3000, 300, seed=11)
-    gpu = PCA(6, solver=solver, random_state=0, n_power_iterations=4).fit(to_device(x, lib))
-    cpu = PCA(6, solver="full").fit(x.astype(np.float64))
+    gpu = PCA(6, svd_solver=solver, random_state=0, iterated_power=4).fit(to_device(x, lib))
+    cpu = PCA(6, svd_solver="full").fit(x.astype(np.float64))
     _compare(gpu, cpu, comp_tol=1e-3, var_tol=1e-4)
 
 
@@ -134,7 +145,7 @@ def test_partial_fit_over_random_batches_equals_fit(lib):
     model = PCA(5)
     for part in np.split(x, cuts):
         model.partial_fit(to_device(part, lib))
-    whole = PCA(5, solver="covariance").fit(to_device(x, lib))
+    whole = PCA(5, svd_solver="covariance_eigh").fit(to_device(x, lib))
     g_parts, g_whole = to_host(model._gram_stats.gram), to_host(whole._gram_stats.gram)
     np.testing.assert_allclose(g_parts, g_whole, rtol=0, atol=1e-6 * np.abs(g_whole).max())
     np.testing.assert_allclose(to_host(model.explained_variance_),
@@ -159,9 +170,9 @@ def test_transform_round_trip_in_the_input_library(lib, whiten):
 def test_fit_with_nan_is_a_value_error(lib):
     x = _spectrum_data(500, 30, seed=6)
     x[10, 3] = np.nan
-    for solver in ("covariance", "randomized"):
+    for solver in ("covariance_eigh", "randomized"):
         with pytest.raises(ValueError, match="X: contains NaN or inf"):
-            PCA(3, solver=solver).fit(to_device(x, lib))
+            PCA(3, svd_solver=solver).fit(to_device(x, lib))
 
 
 # --- issue 13: the 1e-4 explained-variance bar on a flat spectrum -----------------------------
@@ -186,7 +197,7 @@ def _float64_variances(x, k):
 def test_covariance_meets_the_bar_on_the_cpu_too():
     """The expectation of the GPU test below, on the CPU path."""
     x = _flat_spectrum_data(20_000, 256, seed=13)
-    got = PCA(16, solver="covariance").fit(x).explained_variance_
+    got = PCA(16, svd_solver="covariance_eigh").fit(x).explained_variance_
     np.testing.assert_allclose(got, _float64_variances(x, 16), rtol=1e-4)
 
 
@@ -203,5 +214,5 @@ def test_covariance_meets_the_bar_with_each_gram_engine(lib, engine):
     np.testing.assert_allclose(values, want, rtol=1e-4)
     top = to_host(_pca_cuda.top_eigen(stats.gram, 16, full_below=0)[0]) / (x.shape[0] - 1)
     np.testing.assert_allclose(top, want, rtol=1e-4)
-    fitted = PCA(16, solver="covariance").fit(to_device(x, lib)).explained_variance_
+    fitted = PCA(16, svd_solver="covariance_eigh").fit(to_device(x, lib)).explained_variance_
     np.testing.assert_allclose(to_host(fitted), want, rtol=1e-4)

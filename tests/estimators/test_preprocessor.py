@@ -152,6 +152,43 @@ def test_empty_column_is_reported_at_fit_only():
     assert np.isnan(est.mean_[2])
 
 
+def test_partial_fit_warns_only_about_columns_empty_in_all_batches():
+    # Issue 13: a batch whose column is all NaN is no news while other batches have values.
+    x = data(10, (400, 5))
+    x[:50, [0, 2]] = np.nan  # the first batch has no values in columns 0 and 2
+    x[:, 4] = np.nan  # column 4 never has any
+    batched = Preprocessor()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for part in np.array_split(x, 8):
+            batched.partial_fit(part)
+    whole = Preprocessor().fit(x[:, :4])
+    np.testing.assert_allclose(batched.mean_[:4], whole.mean_, rtol=1e-13)
+    # The merged statistics still have no values in column 4: transform says so (every call).
+    for _ in range(2):
+        with pytest.warns(EmptyColumnWarning, match=r"1 column\(s\) .* any batch .*\[4\]"):
+            out = batched.transform(x)
+    np.testing.assert_array_equal(out[:, 4], 0.0)
+    # A batch that finally brings values clears it.
+    batched.partial_fit(data(11, (10, 5)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batched.transform(x)
+
+
+def test_fit_after_partial_fit_reports_at_fit_only():
+    x = data(12)
+    x[:, 1] = np.nan
+    est = Preprocessor(impute=None).partial_fit(x)
+    with pytest.warns(EmptyColumnWarning, match="stay NaN"):
+        est.transform(x)
+    with pytest.warns(EmptyColumnWarning, match=r"\[1\]"):
+        est.fit(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.transform(x)
+
+
 def test_wrong_number_of_features():
     est = Preprocessor().fit(data())
     with pytest.raises(ValueError, match="X has 3 features, but Preprocessor is expecting 6"):

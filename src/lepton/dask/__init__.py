@@ -6,10 +6,11 @@ The statistics behind both estimators merge exactly: per-column count, mean, M2,
 2-D dask array and merge the results in a tree on the workers, so the client receives one
 small result, equal (to float64 round-off) to the kernel's result on the whole array.
 
-``lepton.Preprocessor`` and ``lepton.PCA`` dispatch here when given a dask array:
-``fit`` / ``partial_fit`` compute the merged statistics; ``transform`` (and PCA's
-``inverse_transform``) returns a lazy dask array, one call of the fitted estimator per block.
-The functions below are that dispatch, usable directly.
+``lepton.Preprocessor`` and ``lepton.PCA`` use these statistics when given a dask array
+(through their dask backend, :mod:`lepton.estimators._backend_dask`): ``fit`` / ``partial_fit``
+compute the merged statistics; ``transform`` (and PCA's ``inverse_transform``) returns a lazy
+dask array, one call of the fitted estimator per block. ``fit(est, X)`` and its siblings here
+are those methods, kept for code that called them. Nothing here imports the estimators.
 
 Needs ``dask[array]``: ``pip install 'lepton-kernels[dask]'``.
 """

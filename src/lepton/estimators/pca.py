@@ -1,4 +1,4 @@
-"""Principal component analysis with the scikit-learn estimator API.
+"""Principal component analysis: a drop-in ``sklearn.decomposition.PCA`` on lepton's kernels.
 
 The covariance solver runs lepton's one-pass centred-Gram kernel (float64 statistics, no
 centred copy of X) and a symmetric eigen-solver on the d × d result; the randomized solver runs
@@ -6,70 +6,39 @@ a range finder with power iterations on X with its mean subtracted implicitly; t
 is LAPACK's SVD of a centred copy, for data with fewer rows than columns. Attributes, their
 definitions (ddof = 1 variances) and the sign convention (largest-|loading| of each component
 positive, sklearn's ``svd_flip(u_based_decision=False)``) match ``sklearn.decomposition.PCA``.
+The class subclasses it: same constructor, attributes and methods (``score``,
+``get_covariance``... are scikit-learn's own, on lepton's fitted attributes); what lepton does
+not accelerate runs scikit-learn's implementation (:mod:`lepton.estimators._fallback`).
+
+Where the data lives (numpy, CUDA, dask) is the backend's business
+(:mod:`lepton.estimators._backend`): it validates X and computes the statistics (the centred
+Gram, or the randomized / full solvers' sketch); this module turns them into the model.
 """
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.base import _fit_context
+from sklearn.decomposition import PCA as _SklearnPCA
+from sklearn.decomposition._pca import _infer_dimension
+from sklearn.utils.validation import check_is_fitted
 
-from lepton._cuda_arrays import is_cuda
-from lepton._dask_input import is_dask_array, lepton_dask
-from lepton.estimators import _pca_gpu
-from lepton.ops.pca import (
-    GramStats,
-    centred_matmul,
-    column_moments_checked,
-    gram_checked,
-    merge_gram,
-    mle_dimension,
-    randomized_svd,
-    top_eigen,
-)
+from lepton.estimators._backend import backend_of
+from lepton.estimators._backend_base import Accepts
+from lepton.estimators._fallback import input_reason, sklearn_fallback
+from lepton.ops.pca import GramStats, merge_gram
 
-_SOLVERS = ("auto", "covariance", "randomized", "full")
-_FLOAT_DTYPES = [np.float64, np.float32]
-
-# Cost model of solver="auto", in units of one multiply-add of the Gram kernel. Measured on a
-# 2-core AVX-512 (Zen 5) machine with OpenBLAS, float32: the Gram kernel runs ~3e11 n·d² units/s;
-# a multiply-add of the randomized solver's thin BLAS products (with its LU/QR steps) costs ~6
-# units; LAPACK's symmetric eigen-solve ~12·d³ units for a few eigenpairs (syevr, k ≤ d/4) and
-# ~35·d³ for all of them (syevd); the SVD of a short, wide n × d copy (gesdd) ~100·n²·d.
-_THIN_GEMM_COST = 6.0
-_EIGH_SUBSET_COST = 12.0
-_EIGH_FULL_COST = 35.0
-_SVD_COST = 100.0
+# The two solvers with rules of their own: the one whose statistics merge (partial_fit, dask),
+# and the one that needs a count of components ("full" is the third; "auto" picks one).
+_COVARIANCE, _RANDOMIZED = "covariance_eigh", "randomized"
 
 # Float32 Gram with float32 block sums (see _fit_covariance): used from this much work (n·d²)
 # on, where it pays, and kept while the kept spectrum spans at most this factor.
 _FAST_GRAM_MIN = 1e8
 _FAST_GRAM_MAX_SPREAD = 100.0
-
-
-def _choose_solver(n: int, d: int, k: Any, n_oversamples: int, n_iter: int) -> str:
-    """solver="auto": the cheapest of the three by the cost model above.
-
-    - covariance: n·d² (Gram) + eigen-solve (subset cost when an integer k ≤ d/4);
-    - randomized (integer k only): _THIN_GEMM_COST · (2·n_iter + 2) passes · 2·n·d·(k + p);
-    - full (only when n < d): _SVD_COST · n²·d.
-    In practice: covariance for tall data up to d ≈ 2000 (k = 32); randomized for wider data
-    with a few components; full for short, wide data when all components or a variance
-    fraction are asked for. (Units are float32's; float64 slows both products alike.)
-    """
-    subset = isinstance(k, Integral) and 4 * k <= d
-    eigh = (_EIGH_SUBSET_COST if subset else _EIGH_FULL_COST) * d**3
-    costs = {"covariance": n * d * d + eigh}
-    if isinstance(k, Integral):
-        size = min(int(k) + n_oversamples, n, d)
-        costs["randomized"] = _THIN_GEMM_COST * (2 * n_iter + 2) * 2 * n * d * size
-    if n < d:
-        costs["full"] = _SVD_COST * n * n * d
-    return min(costs, key=costs.__getitem__)
 
 
 def _flip_signs(components: np.ndarray) -> np.ndarray:
@@ -80,161 +49,205 @@ def _flip_signs(components: np.ndarray) -> np.ndarray:
     return components * signs[:, None]
 
 
-class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Principal component analysis (sklearn-compatible) on lepton's kernels.
+class PCA(_SklearnPCA):
+    """Principal component analysis, ``sklearn.decomposition.PCA`` on lepton's kernels.
 
-    Parameters
-    ----------
-    n_components : int, float in (0, 1), "mle" or None
-        Components to keep: a count; the smallest count whose explained variance ratio exceeds
-        the fraction; Minka's MLE of the dimension (needs n_samples ≥ n_features); or all
-        (``min(n_samples, n_features)``).
-    solver : {"auto", "covariance", "randomized", "full"}
-        "covariance": centred Gram (one pass, float64) + eigen-decomposition; supports
-        ``partial_fit``. "randomized": range finder with power iterations, integer
-        ``n_components`` only. "full": SVD of a centred copy (exact; for few, wide rows).
-        "auto" picks the cheapest by a cost model (see ``_choose_solver``).
-    whiten : bool
-        Scale the projections to unit variance.
-    n_oversamples, n_power_iterations : randomized solver settings; ``n_power_iterations="auto"``
-        is 7 when ``n_components < 0.1 · min(X.shape)``, else 4 (sklearn's rule).
-    random_state : None, int or RandomState, for the randomized solver.
+    Same constructor (``n_components=None, *, copy=True, whiten=False, svd_solver="auto",
+    tol=0.0, iterated_power="auto", n_oversamples=10, power_iteration_normalizer="auto",
+    random_state=None``), attributes, methods and numbers (within float round-off; the same
+    component signs). numpy, cupy and torch CUDA input, and dask arrays of those.
 
-    Attributes are those of ``sklearn.decomposition.PCA``: ``components_``,
-    ``explained_variance_``, ``explained_variance_ratio_``, ``singular_values_``, ``mean_``,
-    ``n_components_``, ``noise_variance_``, ``n_samples_``, ``n_features_in_``; plus ``solver_``,
-    the solver that ran. Fitted arrays have the dtype of X (float32 or float64; other inputs are
-    converted to float64). An all-constant X gives zero variances and ratios. X is read in place
-    when it is a C-contiguous float32/float64 array, copied once otherwise. NaN or inf in X is a
-    ValueError (detected by the kernels' own sums, not by an extra pass).
+    Solvers (``svd_solver``; ``_fit_svd_solver`` names the one that ran):
+
+    - "covariance_eigh": lepton's one-pass centred Gram kernel (float64 statistics, no centred
+      copy of X) + a symmetric eigen-solver of the d × d result; the solver of ``partial_fit``
+      and of dask input (its statistics merge).
+    - "randomized": a range finder with ``iterated_power`` LU-normalised power iterations on X
+      with its mean subtracted implicitly (sklearn's algorithm, the same random matrix for a
+      given ``random_state``).
+    - "full": LAPACK's SVD of a centred copy (float64 for float32 input).
+    - "auto" on the host: scikit-learn's choice where it is about accuracy (covariance_eigh for
+      tall data, d ≤ 1000 and n ≥ 10·d; full for data up to 500 on each side and for "mle"),
+      elsewhere the cheapest of the three by a measured cost model (covariance_eigh up to
+      d ≈ 2000 where scikit-learn picks randomized, randomized for wider data and few
+      components, full for short wide data); on the GPU a device cost model (covariance_eigh
+      or randomized). Where lepton runs an exact solver and scikit-learn "randomized", results
+      agree within the randomized solver's error.
+    - "arpack": scikit-learn's own (see below).
+
+    scikit-learn's own implementation runs (said once at INFO level on the ``lepton.estimators``
+    logger) for sparse input, ``svd_solver="arpack"``, ``svd_solver="randomized"`` with
+    ``power_iteration_normalizer`` "QR" or "none", and host arrays of other array-API libraries
+    under ``array_api_dispatch``: see :meth:`fallback_reason`.
+
+    Differences: ``copy`` is accepted and X is never modified (lepton never centres it in
+    place); an all-constant X gives explained variance ratios of 0 (not NaN); at least 2 samples
+    are needed; ``partial_fit`` (lepton's: the centred Gram of every batch merges exactly, so
+    batches give the model of one fit) runs the covariance solver whatever ``svd_solver`` says.
+    Fitted arrays have X's dtype (float32 or float64; others become float64) and, for CUDA
+    input, X's library and device. X is read in place when it is a C-contiguous
+    float32/float64 array, copied once otherwise. NaN or inf in X is a ValueError.
     """
 
-    def __init__(
-        self,
-        n_components: int | float | str | None = None,
-        *,
-        solver: str = "auto",
-        whiten: bool = False,
-        n_oversamples: int = 10,
-        n_power_iterations: int | str = 4,
-        random_state: Any = None,
-    ) -> None:
-        self.n_components = n_components
-        self.solver = solver
-        self.whiten = whiten
-        self.n_oversamples = n_oversamples
-        self.n_power_iterations = n_power_iterations
-        self.random_state = random_state
+    _sklearn_class = _SklearnPCA
+    _accepts = Accepts(
+        host_order="C",
+        device_dtypes=("float32", "float64"),
+        device_hint=" (convert with x.float() / x.astype('float32') or float64)",
+        follows_input=True,
+    )
+
+    @classmethod
+    def fallback_reason(
+        cls, params: dict, X: Any = None, *, method: str = "fit", **_: Any
+    ) -> str | None:
+        """Why this call would run scikit-learn's implementation, or None when lepton runs it.
+
+        ``params``: the estimator's ``get_params()``; ``X``: the call's input (None: judge the
+        parameters alone); ``method``: "fit", "fit_transform", "transform",
+        "inverse_transform" or "partial_fit". Parameters matter to the fits only: a model
+        fitted by scikit-learn transforms on lepton.
+        """
+        reason = None if X is None else input_reason(X)
+        if reason is not None or method not in ("fit", "fit_transform"):
+            return reason
+        solver = params.get("svd_solver", "auto")
+        if solver == "arpack":
+            return "svd_solver='arpack' (lepton has no ARPACK solver)"
+        normalizer = params.get("power_iteration_normalizer", "auto")
+        if solver == _RANDOMIZED and normalizer in ("QR", "none"):
+            return f"power_iteration_normalizer={normalizer!r} (lepton's randomized solver uses LU)"
+        return None
 
     # -- public API -----------------------------------------------------------------------------
 
+    @sklearn_fallback
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> PCA:
         """Fit the model on X (n_samples, n_features); numpy, cupy or torch CUDA, or a dask
-        array of those (covariance solver, see :mod:`lepton.dask`)."""
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
-            return lepton_dask().fit(self, X)
-        if is_cuda(X):
-            _pca_gpu.fit(self, X)
-        else:
-            self._fit(X)
+        array of those (covariance solver: the statistics that merge across blocks)."""
+        self._fit_lepton(X)
         return self
 
-    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+    @sklearn_fallback
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X: Any, y: Any = None) -> Any:
         """Fit on X and return its projection (n_samples, n_components_)."""
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
-            return lepton_dask().fit_transform(self, X)
-        if is_cuda(X):
-            _pca_gpu.fit(self, X)
-            return _pca_gpu.transform(self, X)
-        return self._project(self._fit(X))
+        data, x = self._fit_lepton(X)  # x is validated and known finite here
+        return data.rows(self, x, PCA._project, width=self.n_components_, dtype=data.dtype(x),
+                         finite=True)  # fmt: skip
 
+    @sklearn_fallback
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X: Any, y: Any = None) -> PCA:
         """Add the rows of X to the accumulated statistics and refit the components.
 
         The centred Gram and mean of every batch merge exactly, so any split of the rows gives
         the model a single ``fit`` on all of them gives. partial_fit always runs the covariance
-        solver, whatever ``solver`` says (only the Gram merges); a model fitted by the
-        randomized or full solver keeps no Gram and cannot be continued.
+        solver, whatever ``svd_solver`` says (only the Gram merges); a model fitted by another
+        solver keeps no Gram and cannot be continued.
         """
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
-            return lepton_dask().partial_fit(self, X)
-        self._check_params()
         first = not hasattr(self, "components_")
         if not first and getattr(self, "_gram_stats", None) is None:
             msg = (
-                f"partial_fit: this model was fitted with solver={self.solver_!r}, which keeps "
-                "no Gram statistics to extend; refit it with solver='covariance'"
+                f"partial_fit: this model was fitted with svd_solver={self._fit_svd_solver!r}, "
+                "which keeps no Gram statistics to extend; refit it with "
+                f"svd_solver='{_COVARIANCE}'"
             )
             raise ValueError(msg)
-        if is_cuda(X) or (not first and _pca_gpu.fitted_place(self) is not None):
-            _pca_gpu.partial_fit(self, X, first)
-            return self
-        X = self._validate(X, reset=first)
-        stats = gram_checked(X, "X")
-        if not first:
-            stats = merge_gram(self._gram_stats, stats)
-        self._fit_from_gram(stats, X.dtype)
+        data = self._backend(X, fitted=not first)
+        x = data.check(self, X, reset=first)
+        stats = data.gram(x)
+        self._fit_gram(stats if first else merge_gram(self._gram_stats, stats), data.dtype(x))
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    @sklearn_fallback
+    def transform(self, X: Any) -> Any:
         """Project X on the components: ``(X − mean_) @ components_ᵀ`` (whitened if asked)."""
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
-            return lepton_dask().transform(self, X)
         check_is_fitted(self)
-        if is_cuda(X) or _pca_gpu.fitted_place(self) is not None:
-            return _pca_gpu.transform(self, X)
-        return self._project(self._validate(X, reset=False))
+        data = self._backend(X, fitted=True)
+        # Checked before the product: BLAS may raise the FPU's invalid flag on NaN/inf (numpy
+        # then warns "invalid value encountered in matmul"), depending on the CPU's kernels.
+        x = data.check(self, X, reset=False, finite=True)
+        return data.rows(self, x, PCA._project, width=self.n_components_, dtype=data.dtype(x),
+                         finite=True)  # fmt: skip
 
-    def inverse_transform(self, X: Any) -> np.ndarray:
+    @sklearn_fallback
+    def inverse_transform(self, X: Any) -> Any:
         """Map projections (n_samples, n_components_) back to the feature space."""
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise map
-            return lepton_dask().inverse_transform(self, X)
         check_is_fitted(self)
-        if is_cuda(X) or _pca_gpu.fitted_place(self) is not None:
-            return _pca_gpu.inverse_transform(self, X)
-        X = check_array(X, dtype=_FLOAT_DTYPES, input_name="X")
-        if X.shape[1] != self.n_components_:
-            msg = f"X: expected {self.n_components_} columns (n_components_), got {X.shape[1]}"
-            raise ValueError(msg)
-        components = self.components_
-        if self.whiten:
-            components = np.sqrt(self.explained_variance_)[:, None] * components
-        return X @ components.astype(X.dtype, copy=False) + self.mean_.astype(X.dtype, copy=False)
+        data = self._backend(X, fitted=True)
+        x = data.check(self, X, reset=False, columns=self.n_components_)
+        return data.rows(self, x, PCA._unproject, width=self.n_features_in_,
+                         dtype=data.dtype(x), columns=self.n_components_)  # fmt: skip
 
-    @property
-    def _n_features_out(self) -> int:
-        return self.components_.shape[0]
+    def _after_sklearn(self, method: str) -> None:
+        if method in ("fit", "fit_transform"):  # scikit-learn's fit: host arrays, no Gram
+            self._gram_stats = None
+            self._device = None
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
+    # -- row-wise work (on an in-memory array or a dask block) ----------------------------------
+
+    def _project(self, x: Any) -> Any:
+        whiten = self.explained_variance_ if self.whiten else None
+        return backend_of(x).project(x, self.mean_, self.components_, whiten)
+
+    def _unproject(self, x: Any) -> Any:
+        whiten = self.explained_variance_ if self.whiten else None
+        return backend_of(x).unproject(x, self.mean_, self.components_, whiten)
 
     # -- fitting --------------------------------------------------------------------------------
 
-    def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
-        # Finiteness is checked by the kernels themselves (a free by-product of their sums), not
-        # by an extra pass here.
-        return validate_data(
-            self, X, dtype=_FLOAT_DTYPES, order="C", reset=reset, ensure_all_finite=False
-        )
+    def _backend(self, X: Any, *, fitted: bool) -> Any:
+        """X's backend; a fitted model takes X only where its fitted arrays live."""
+        data = backend_of(X)
+        if fitted:
+            data.check_place(self, X)
+        return data
 
-    def _fit(self, X: Any) -> np.ndarray:
-        self._check_params()
-        X = self._validate(X, reset=True)
-        n, d = X.shape
-        _check_samples(n)
-        k = self._check_n_components(n, d)
-        solver = self._resolve_solver(n, d, k)
-        if solver == "covariance":
-            self._fit_covariance(X, k)
-        elif solver == "randomized":
-            self._fit_randomized(X, k)
+    def _fit_lepton(self, X: Any) -> tuple[Any, Any]:
+        data = backend_of(X)
+        x = data.check(self, X, reset=True)
+        solver, k = self._solver_for(data, x)
+        if solver == _COVARIANCE:
+            self._fit_covariance(data, x)
         else:
-            self._fit_full(X)
-        return X
+            n, d = x.shape
+            sketch = data.sketch(
+                x, solver, k, n_oversamples=self.n_oversamples,
+                n_iter=self._power_iterations(n, d, k), random_state=self.random_state,
+            )  # fmt: skip
+            mean, variances, vt, total = sketch
+            self._store_fit(data, mean, variances, vt, total, n, d, data.dtype(x), solver, x)
+            self._gram_stats = None
+        return data, x
 
-    def _fit_covariance(self, X: np.ndarray, k: Any) -> None:
+    def _solver_for(self, data: Any, x: Any) -> tuple[str, Any]:
+        """The solver to run on ``x`` and the n_components it is asked for (scikit-learn's
+        checks and messages; None: the row count is not known before the statistics)."""
+        if self.svd_solver not in data.solvers:
+            msg = (
+                f"svd_solver={self.svd_solver!r}: not available on a {data.name} array, because "
+                f"it needs all rows at once; use svd_solver='{_COVARIANCE}' (or 'auto', which is "
+                f"'{_COVARIANCE}' on {data.name} input), whose Gram statistics merge across "
+                "blocks, or fit on x.compute()"
+            )
+            raise ValueError(msg)
+        if not data.in_memory:  # the row count may be known only once the Gram is
+            return _COVARIANCE, None
+        n, d = x.shape
+        _check_samples(n)
+        k = min(n, d) if self.n_components is None else self.n_components
+        solver = self.svd_solver
+        if solver == "auto":
+            n_iter = self._power_iterations(n, d, k)
+            wanted = None if self.n_components is None else k  # None: every component
+            solver = data.auto_solver(n, d, wanted, self.n_oversamples, n_iter)
+        self._fit_svd_solver = solver
+        _check_n_components(k, n, d, solver)
+        return solver, k
+
+    def _fit_covariance(self, data: Any, x: Any) -> None:
         """The covariance solver, with float32 block accumulation where it is accurate enough.
 
         Summing each block of float32 rows in float32 halves the Gram's cost; its eigenvalues
@@ -242,63 +255,72 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         spectrum spans at most _FAST_GRAM_MAX_SPREAD (relative error ≲ 3e-6 for every kept
         eigenvalue); otherwise the Gram is recomputed with float64 accumulation.
         """
-        n, d = X.shape
-        fast = X.dtype == np.float32 and isinstance(k, Integral) and n * d * d >= _FAST_GRAM_MIN
-        stats = gram_checked(X, "X", "input" if fast else "float64")
-        eigen = _top_variances(stats, k)
+        n, d = x.shape
+        fast = (
+            data.fast_gram
+            and x.dtype == np.float32
+            and isinstance(self.n_components, Integral)
+            and n * d * d >= _FAST_GRAM_MIN
+        )
+        stats = data.gram(x, accumulate="input" if fast else "float64")
+        k = self._check_gram(stats)
+        eigen = self._eigen(stats, k)
         if fast and not _spread_within(eigen[0], _FAST_GRAM_MAX_SPREAD):
-            stats = gram_checked(X, "X", "float64")
-            eigen = _top_variances(stats, k)
-        self._store_gram_fit(stats, eigen, X.dtype)
+            stats = data.gram(x, accumulate="float64")
+            eigen = self._eigen(stats, k)
+        self._store_gram(stats, eigen, data.dtype(x))
 
-    def _fit_from_gram(self, stats: GramStats, dtype: np.dtype) -> None:
-        _check_samples(stats.n)
-        k = self._check_n_components(stats.n, stats.mean.shape[0])
-        self._store_gram_fit(stats, _top_variances(stats, k), dtype)
+    # -- from statistics to the model (every backend's) ------------------------------------------
 
-    def _store_gram_fit(self, stats: GramStats, eigen: tuple, dtype: np.dtype) -> None:
+    def _check_gram(self, stats: GramStats) -> Any:
+        """n_components for the covariance solver on these statistics (checked)."""
+        n, d = stats.n, stats.mean.shape[0]
+        _check_samples(n)
+        self._fit_svd_solver = _COVARIANCE
+        k = min(n, d) if self.n_components is None else self.n_components
+        _check_n_components(k, n, d, _COVARIANCE)
+        return k
+
+    def _fit_gram(self, stats: GramStats, dtype: np.dtype) -> None:
+        self._store_gram(stats, self._eigen(stats, self._check_gram(stats)), dtype)
+
+    @staticmethod
+    def _eigen(stats: GramStats, k: Any) -> tuple[np.ndarray, Any]:
+        """Descending covariance eigenvalues (the top k, or all; host float64) and eigenvectors
+        (columns, where the Gram is)."""
+        values, vectors = backend_of(stats.mean).eigh(stats.gram, k)
+        return values / (stats.n - 1), vectors
+
+    def _store_gram(self, stats: GramStats, eigen: tuple, dtype: np.dtype) -> None:
         n, d = stats.n, stats.mean.shape[0]
         variances, vectors = eigen
-        total = float(np.trace(stats.gram)) / (n - 1)
-        self._store(stats.mean, variances, vectors.T, total, n, d, dtype, "covariance")
+        place = backend_of(stats.mean)
+        total = place.trace(stats.gram) / (n - 1)
+        self._store_fit(place, stats.mean, variances, vectors.T, total, n, d, dtype, _COVARIANCE,
+                        stats.mean)  # fmt: skip
         self._gram_stats = stats
 
-    def _fit_randomized(self, X: np.ndarray, k: int) -> None:
-        n, d = X.shape
-        moments = column_moments_checked(X, "X")
-        s, vt = randomized_svd(
-            X,
-            moments.mean,
-            int(k),
-            n_oversamples=self.n_oversamples,
-            n_iter=self._power_iterations(n, d, k),
-            random_state=check_random_state(self.random_state),
-        )
-        total = float(moments.m2.sum()) / (n - 1)
-        self._store(moments.mean, s**2 / (n - 1), vt, total, n, d, X.dtype, "randomized")
-        self._gram_stats = None
-
-    def _fit_full(self, X: np.ndarray) -> None:
-        import scipy.linalg
-
-        n, d = X.shape
-        mean = X.mean(axis=0, dtype=np.float64)
-        if not np.isfinite(mean).all():
-            msg = "X: contains NaN or inf; remove or impute them first"
-            raise ValueError(msg)
-        _, s, vt = scipy.linalg.svd(X - mean, full_matrices=False, check_finite=False)
-        variances = s.astype(np.float64) ** 2 / (n - 1)
-        self._store(mean, variances, vt, float(variances.sum()), n, d, X.dtype, "full")
-        self._gram_stats = None
+    def _store_fit(self, place, mean, variances, vectors, total, n, d, dtype, solver, like) -> None:
+        """The fitted attributes from host copies of the (small) results, then moved where
+        ``like`` lives by its backend."""
+        self._store(place.to_host(mean), variances, place.to_host(vectors), total, n, d, dtype,
+                    solver)  # fmt: skip
+        place.publish(self, like)
 
     def _store(self, mean, variances, vectors, total, n, d, dtype, solver) -> None:
-        """Set the fitted attributes from (possibly all) descending variances and components."""
+        """Set the fitted attributes from (possibly all) descending variances and components.
+
+        The noise variance is scikit-learn's per solver: the mean of the discarded covariance
+        eigenvalues, over all d of them for the covariance solver and over the min(n, d)
+        singular values' for the others (they differ when n < d), 0 when none is discarded.
+        """
         variances = np.maximum(np.asarray(variances, dtype=np.float64), 0.0)
         k = self._final_components(variances, total, n, d)
         rank = min(n, d)
         variances, vectors = variances[:k], np.asarray(vectors, dtype=np.float64)[:k]
         ratio = variances / total if total > 0 else np.zeros_like(variances)
-        noise = max(total - float(variances.sum()), 0.0) / (rank - k) if k < rank else 0.0
+        discarded = (d if solver == _COVARIANCE else rank) - k
+        noise = max(total - float(variances.sum()), 0.0) / discarded if k < rank else 0.0
         self.mean_ = np.asarray(mean, dtype=dtype)
         self.components_ = _flip_signs(vectors).astype(dtype)
         self.explained_variance_ = variances.astype(dtype)
@@ -307,87 +329,46 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.noise_variance_ = dtype.type(noise)
         self.n_components_ = int(k)
         self.n_samples_ = int(n)
-        self.solver_ = solver
         self._device = None  # (library, device index) once the device path moves the arrays
 
     def _final_components(self, variances: np.ndarray, total: float, n: int, d: int) -> int:
         k = self.n_components
         if k is None:
             return min(n, d)
-        if isinstance(k, str):  # "mle", validated before
-            return mle_dimension(variances, n)
+        if isinstance(k, str):  # "mle", validated before: scikit-learn's own rule
+            return int(_infer_dimension(variances, n))
         if isinstance(k, Integral):
             return int(k)
         ratio = np.cumsum(variances) / total if total > 0 else np.ones_like(variances)
         return int(min(np.searchsorted(ratio, k, side="right") + 1, variances.size))
 
-    def _project(self, X: np.ndarray) -> np.ndarray:
-        out = centred_matmul(X, self.mean_.astype(np.float64), self.components_.T)
-        if not np.isfinite(out).all():  # any NaN/inf in X reaches every output column
-            msg = "X: contains NaN or inf; remove or impute them first"
-            raise ValueError(msg)
-        if self.whiten:
-            scale = np.sqrt(self.explained_variance_).astype(out.dtype)
-            out /= np.maximum(scale, np.finfo(out.dtype).eps)
-        return out
-
-    # -- parameter checks -----------------------------------------------------------------------
-
-    def _check_params(self) -> None:
-        if self.solver not in _SOLVERS:
-            msg = f"solver: expected one of {', '.join(map(repr, _SOLVERS))}, got {self.solver!r}"
-            raise ValueError(msg)
-        if not isinstance(self.n_oversamples, Integral) or self.n_oversamples < 0:
-            msg = f"n_oversamples: expected an int >= 0, got {self.n_oversamples!r}"
-            raise ValueError(msg)
-        q = self.n_power_iterations
-        if q != "auto" and (not isinstance(q, Integral) or isinstance(q, bool) or q < 0):
-            msg = f"n_power_iterations: expected an int >= 0 or 'auto', got {q!r}"
-            raise ValueError(msg)
-
-    def _check_n_components(self, n: int, d: int) -> int | float | str | None:
-        k = self.n_components
-        if k is None:
-            return None
-        if isinstance(k, str):
-            if k != "mle":
-                msg = f"n_components: expected an int, a float in (0, 1), 'mle' or None, got {k!r}"
-                raise ValueError(msg)
-            if n < d:
-                msg = f"n_components='mle' needs n_samples >= n_features, got {n} < {d}"
-                raise ValueError(msg)
-            return k
-        if isinstance(k, Integral) and not isinstance(k, bool):
-            if not 1 <= k <= min(n, d):
-                msg = (
-                    f"n_components={k} must be between 1 and min(n_samples, n_features)={min(n, d)}"
-                )
-                raise ValueError(msg)
-            return int(k)
-        if isinstance(k, Real) and not isinstance(k, bool) and 0 < k < 1:
-            return float(k)
-        msg = f"n_components: expected an int >= 1, a float in (0, 1), 'mle' or None, got {k!r}"
-        raise ValueError(msg)
-
-    def _resolve_solver(self, n: int, d: int, k: Any) -> str:
-        if self.solver == "auto":
-            return _choose_solver(n, d, k, self.n_oversamples, self._power_iterations(n, d, k))
-        if self.solver == "randomized" and not isinstance(k, Integral):
-            msg = f"n_components={k!r}: solver='randomized' needs an integer n_components"
-            raise ValueError(msg)
-        return self.solver
-
     def _power_iterations(self, n: int, d: int, k: Any) -> int:
-        if self.n_power_iterations != "auto":
-            return int(self.n_power_iterations)
+        """``iterated_power``; "auto" is 7 when n_components < 0.1 · min(n, d), else 4."""
+        if self.iterated_power != "auto":
+            return int(self.iterated_power)
         small = isinstance(k, Integral) and k < 0.1 * min(n, d)
         return 7 if small else 4
 
 
-def _top_variances(stats: GramStats, k: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Descending covariance eigenvalues (the top k, or all) and eigenvectors (columns)."""
-    values, vectors = top_eigen(stats.gram, k if isinstance(k, Integral) else None)
-    return values / (stats.n - 1), vectors
+def _check_n_components(k: Any, n: int, d: int, solver: str) -> None:
+    """scikit-learn's checks of n_components for ``solver``, with its messages (the type and
+    range of the parameter itself are checked by ``_validate_params``): the randomized solver
+    needs a count of at least 1, the others take 0 … min(n, d), a fraction or "mle"."""
+    if isinstance(k, str):
+        if solver == _RANDOMIZED:
+            msg = f"n_components={k!r} cannot be a string with svd_solver='{solver}'"
+            raise ValueError(msg)
+        if n < d:
+            msg = "n_components='mle' is only supported if n_samples >= n_features"
+            raise ValueError(msg)
+        return
+    low, rank = (1 if solver == _RANDOMIZED else 0), min(n, d)
+    if not low <= k <= rank:
+        msg = (
+            f"n_components={k} must be between {low} and min(n_samples, n_features)={rank} "
+            f"with svd_solver={solver!r}"
+        )
+        raise ValueError(msg)
 
 
 def _spread_within(variances: np.ndarray, limit: float) -> bool:

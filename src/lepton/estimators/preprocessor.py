@@ -8,21 +8,22 @@ are planned at fit time. Semantics are those of :func:`lepton.ops.preprocess`.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils import Tags
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from lepton._cuda_arrays import describe, is_cuda, require
-from lepton._dask_input import is_dask_array, lepton_dask
+from lepton.estimators._backend import backend_of
+from lepton.estimators._backend_base import Accepts
 from lepton.ops._preprocess_cuda import FLOAT_INPUTS
 from lepton.ops.preprocess import (
     ColumnStats,
+    EmptyColumnWarning,
     PreprocessPlan,
     apply_plan,
-    column_stats,
     make_plan,
     merge_stats,
 )
@@ -90,85 +91,72 @@ class Preprocessor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.scale = scale
         self.out_dtype = out_dtype
 
+    _accepts = Accepts(
+        host_order=None,  # C or Fortran order, read in place
+        device_dtypes=FLOAT_INPUTS,
+        device_hint="; convert device data to a float dtype first",
+        follows_input=False,  # the plan is host-side: any input place can be transformed
+    )
+
     def fit(self, X: Any, y: Any = None) -> Preprocessor:
         """Compute the statistics of ``X`` and plan the transform."""
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
-            return lepton_dask().fit(self, X)
-        X = self._validate(X, reset=True)
-        return self._set_stats(column_stats(X))
+        data = backend_of(X)
+        x = data.check(self, X, reset=True)
+        return self._set_stats(data.column_stats(x), report_empty=True)
 
     def partial_fit(self, X: Any, y: Any = None) -> Preprocessor:
-        """Merge the statistics of the batch ``X`` into those seen so far."""
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
-            return lepton_dask().partial_fit(self, X)
+        """Merge the statistics of the batch ``X`` into those seen so far.
+
+        A column without finite values in this batch is normal in a stream; one without any in
+        all the batches seen is reported (``EmptyColumnWarning``) by ``transform``, not here."""
         first = not hasattr(self, "stats_")
-        X = self._validate(X, reset=first)
-        stats = column_stats(X)
-        return self._set_stats(stats if first else merge_stats(self.stats_, stats))
+        data = backend_of(X)
+        stats = data.column_stats(data.check(self, X, reset=first))
+        merged = stats if first else merge_stats(self.stats_, stats)
+        return self._set_stats(merged, report_empty=False)
 
     def transform(self, X: Any) -> Any:
         """Impute, clip, scale and cast ``X`` with the fitted coefficients (one pass).
 
         CUDA input (cupy, torch) is transformed on its device; the result is its library's."""
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
-            return lepton_dask().transform(self, X)
         check_is_fitted(self, "stats_")
-        X = self._validate(X, reset=False)
-        return apply_plan(X, self._plan)
+        self._report_empty_columns()  # here, not in each block of a dask array
+        data = backend_of(X)
+        x = data.check(self, X, reset=False)
+        return data.rows(self, x, Preprocessor._apply, width=x.shape[1],
+                         dtype=self._out_dtype(data.dtype(x)))  # fmt: skip
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """``fit(X).transform(X)`` with one validation and conversion of ``X``."""
-        if is_dask_array(X):  # lepton.dask: merged block statistics / lazy blockwise transform
-            return lepton_dask().fit_transform(self, X)
-        X = self._validate(X, reset=True)
-        self._set_stats(column_stats(X))
-        return apply_plan(X, self._plan)
+        data = backend_of(X)
+        x = data.check(self, X, reset=True)
+        self._set_stats(data.column_stats(x), report_empty=True)
+        return data.rows(self, x, Preprocessor._apply, width=x.shape[1],
+                         dtype=self._out_dtype(data.dtype(x)))  # fmt: skip
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _validate(self, X: Any, *, reset: bool) -> Any:
-        if is_cuda(X):
-            return self._validate_device(X, reset=reset)
-        # Keeps float32/float64 (C or Fortran order, read in place); anything else -> float64.
-        return validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype=(np.float64, np.float32),
-            order=None,
-            ensure_all_finite=False,
-            ensure_min_samples=1,
-        )
+    def _apply(self, x: Any) -> Any:
+        """The fused pass on an in-memory array (or a dask block), host or device."""
+        return apply_plan(x, self._plan)
 
-    def _validate_device(self, X: Any, *, reset: bool) -> Any:
-        """A CUDA array stays where it is: float16/32/64, 2-D, at least one row; the feature
-        count is checked like sklearn's ``validate_data`` does (no feature names on devices)."""
-        d = require(describe(X, "X"), "X", dtypes=FLOAT_INPUTS, ndim=2,
-                    hint="; convert device data to a float dtype first")  # fmt: skip
-        n_features = d.shape[1]
-        if reset:
-            self.n_features_in_ = n_features
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        elif n_features != self.n_features_in_:
-            msg = (
-                f"X has {n_features} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-            raise ValueError(msg)
-        if d.shape[0] < 1:
-            msg = f"X: expected at least 1 sample, got shape {d.shape}"
-            raise ValueError(msg)
-        return X
+    def _out_dtype(self, dtype: np.dtype) -> np.dtype:
+        out = self._plan.out_dtype
+        return np.dtype(out) if out is not None else dtype
 
-    def _set_stats(self, stats: ColumnStats) -> Preprocessor:
+    def _set_stats(self, stats: ColumnStats, *, report_empty: bool) -> Preprocessor:
+        """Plan the transform from ``stats``; ``report_empty``: warn now about columns without
+        finite values (fit), or leave that to ``transform`` (partial_fit: later batches may
+        still bring values)."""
         plan: PreprocessPlan = make_plan(
             stats,
             impute=self.impute,
             clip_sigma=self.clip_sigma,
             scale=self.scale,
             out_dtype=self.out_dtype,
+            warn=report_empty,
         )
+        self._unreported_empty = np.empty(0, np.int64) if report_empty else stats.empty_columns
         self.stats_ = stats
         self._plan = plan
         self.n_samples_seen_ = stats.n_rows
@@ -183,6 +171,20 @@ class Preprocessor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.scale_ = plan.divisor.copy()
         self.quant_scale_ = None if plan.quant_scale is None else plan.quant_scale.copy()
         return self
+
+    def _report_empty_columns(self) -> None:
+        columns = getattr(self, "_unreported_empty", ())
+        if len(columns) == 0:
+            return
+        fill = self._plan.fill[columns[0]]
+        nan = np.isnan(fill)
+        outcome = "they stay NaN (impute=None)" if nan else f"they are filled with {fill}"
+        shown = ", ".join(str(c) for c in columns[:10]) + (", ..." if len(columns) > 10 else "")
+        msg = (
+            f"{len(columns)} column(s) had no finite values in any batch given to partial_fit: "
+            f"[{shown}]; their statistics are undefined and {outcome}"
+        )
+        warnings.warn(msg, EmptyColumnWarning, stacklevel=3)  # <- transform <- the caller
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()

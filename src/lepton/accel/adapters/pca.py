@@ -1,10 +1,10 @@
 """PCA with scikit-learn's "covariance_eigh" solver on lepton's one-pass centred Gram kernel.
 
 That is the solver scikit-learn's ``svd_solver="auto"`` picks for tall data (n_features ≤ 1000,
-n_samples ≥ 10 · n_features) and the one lepton's ``PCA(solver="covariance")`` runs: a centred
-Gram matrix with float64 statistics, its eigen-decomposition and scikit-learn's sign rule. Other
-solvers stay scikit-learn's: "full" and "arpack" are LAPACK/ARPACK calls lepton would make the
-same way, and "randomized" draws random numbers scikit-learn's results depend on.
+n_samples ≥ 10 · n_features) and the one lepton's ``PCA(svd_solver="covariance_eigh")`` runs: a
+centred Gram matrix with float64 statistics, its eigen-decomposition and scikit-learn's sign rule.
+Other solvers stay scikit-learn's: "full" and "arpack" are LAPACK/ARPACK calls lepton would make
+the same way, and "randomized" draws random numbers scikit-learn's results depend on.
 ``transform`` is ``(X − mean_) @ components_ᵀ`` in row blocks, valid for any fitted PCA.
 """
 
@@ -102,7 +102,7 @@ class PCAImpl(Implementation):
                 "accelerates 'covariance_eigh' (n_features ≤ 1000, n_samples ≥ 10·n_features)"
             )
             raise Unsupported(msg)
-        model = LeptonPCA(est.n_components, solver="covariance", whiten=est.whiten)
+        model = LeptonPCA(est.n_components, svd_solver="covariance_eigh", whiten=est.whiten)
         # lepton's kernel reports NaN/inf from its own sums (ValueError): scikit-learn's fit
         # then raises its error.
         model.fit(arr)

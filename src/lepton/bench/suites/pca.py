@@ -66,7 +66,7 @@ def _lepton_impls(x: np.ndarray, k: int, solvers: tuple[str, ...]) -> list[Impl]
     return [
         Impl(
             f"lepton PCA {s}",
-            lambda s=s: PCA(k, solver=s, random_state=0).fit(x),
+            lambda s=s: PCA(k, svd_solver=s, random_state=0).fit(x),
             is_lepton=True,
         )
         for s in solvers
@@ -79,9 +79,11 @@ def _accuracy_notes(x: np.ndarray, k: int, solvers: tuple[str, ...]) -> str:
     exact = _exact_variances(x, k)
     parts = []
     for s in solvers:
-        fitted = PCA(k, solver=s, random_state=0).fit(x)
+        fitted = PCA(k, svd_solver=s, random_state=0).fit(x)
         err = np.max(np.abs(fitted.explained_variance_.astype(np.float64) / exact - 1))
-        parts.append(f"{s} ({fitted.solver_}): max rel. error of explained variance {err:.1e}")
+        parts.append(
+            f"{s} ({fitted._fit_svd_solver}): max rel. error of explained variance {err:.1e}"
+        )
     return "; ".join(parts)
 
 

@@ -113,9 +113,9 @@ def _lepton_impls(x_in: Any, n: int, d: int, k: int, sync: Any) -> list[Impl]:
 
     impls = [
         Impl("lepton PCA auto", pca(), is_lepton=True, sync=sync),
-        Impl("lepton PCA covariance", pca(solver="covariance"), sync=sync),
+        Impl("lepton PCA covariance", pca(svd_solver="covariance_eigh"), sync=sync),
         Impl(f"lepton PCA randomized n_iter={POWER_ITERATIONS}",
-             pca(solver="randomized", n_power_iterations=POWER_ITERATIONS), sync=sync),
+             pca(svd_solver="randomized", iterated_power=POWER_ITERATIONS), sync=sync),
     ]  # fmt: skip
     for engine in ENGINES:
         impls.append(Impl(f"lepton Gram {engine} + eigh", gram_eigh(engine), sync=sync))
@@ -129,7 +129,7 @@ def _predictions(n: int, d: int, k: int) -> tuple[dict[str, Any], str]:
     time from its flops and bytes (notes); H200 leads of ops.pca_solver."""
     from lepton.ops.pca_solver import H200, choose_device_solver, device_solver_costs, gram_flops
 
-    n_iter = 7 if k < 0.1 * min(n, d) else 4  # PCA's n_power_iterations="auto" (sklearn's)
+    n_iter = 7 if k < 0.1 * min(n, d) else 4  # PCA's iterated_power="auto" (sklearn's)
     costs = device_solver_costs(n, d, k, n_oversamples=10, n_iter=n_iter)
     topk = device_solver_costs(n, d, k, n_oversamples=10, n_iter=n_iter, eigen="topk")
     params = {
