@@ -51,13 +51,14 @@ struct FloatRows {
   std::int64_t rows, K;
 };
 
+// equal(), not is(): a dtype read back by pickle/joblib is an equal but distinct object.
 FloatRows float_rows(const py::array& x, const char* name) {
   LEPTON_CHECK_ARG(x.ndim() == 2, name, ": expected a 2-D array, got ", x.ndim(), "-D");
   LEPTON_CHECK_ARG(x.flags() & py::array::c_style, name, ": expected a C-contiguous array");
   ASource kind;
-  if (x.dtype().is(py::dtype::of<float>()))
+  if (x.dtype().equal(py::dtype::of<float>()))
     kind = ASource::f32;
-  else if (x.dtype().is(py::dtype::of<double>()))
+  else if (x.dtype().equal(py::dtype::of<double>()))
     kind = ASource::f64;
   else
     throw py::type_error(std::string(name) + ": expected float32 or float64");

@@ -132,3 +132,15 @@ def test_weights_that_are_not_int8():
 def test_packed_linear_is_made_by_pack_weights():
     with pytest.raises(TypeError, match="pack_weights"):
         PackedLinear(np.ones((3, 4), np.int8))
+
+
+@pytest.mark.parametrize("x_dtype", [np.float32, np.float64])
+def test_an_array_read_back_by_pickle_is_accepted(x_dtype):
+    """Its dtype is equal to, not the same object as, numpy's canonical one (joblib, pickle)."""
+    import pickle
+
+    x, w_q, w_scale, bias = _layer(6, 5, 40, 64, x_dtype)
+    restored = pickle.loads(pickle.dumps(x))
+    assert restored.dtype is not np.dtype(x_dtype)  # the case the binding must accept
+    packed = pack_weights(w_q, w_scale, bias)
+    np.testing.assert_array_equal(linear_int8(restored, packed), linear_int8(x, packed))
