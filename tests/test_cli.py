@@ -4,21 +4,21 @@ exit status 2, subcommands that say what to install when their dependency is mis
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from child_env import child_env
 from lepton import _cliutil, cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _lepton(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`lepton ARGS` in a fresh interpreter, as a user runs it (PYTHONPATH=src)."""
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})}
+    """`lepton ARGS` in a fresh interpreter, as a user runs it."""
+    full_env = child_env(**(env or {}))
     full_env.pop(_cliutil.DEBUG_ENV, None)
     return subprocess.run(
         [sys.executable, "-m", "lepton.cli", *args],
@@ -76,7 +76,7 @@ def test_a_bad_environment_setting_is_one_line_naming_it(tmp_path):
 
 
 def test_debug_flag_shows_the_traceback(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "LEPTON_CACHE_DIR": str(tmp_path)}
+    env = child_env(LEPTON_CACHE_DIR=str(tmp_path))
     env[_cliutil.DEBUG_ENV] = "1"
     done = subprocess.run(
         [sys.executable, "-m", "lepton.cli", "tune", "clear", "--op", "bogus"],

@@ -9,7 +9,6 @@ and all other text is identical.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -17,23 +16,17 @@ from pathlib import Path
 
 import pytest
 
+from child_env import child_env
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "accel"
 GALLERY = ["plot_pca_iris", "plot_scaling_importance", "plot_digits_pipe", "plot_missing_values"]
 
 
-def _env():
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(ROOT / "src"), env.get("PYTHONPATH", "")) if p
-    )
-    return env
-
-
 def python(*args, cwd=None, timeout=300):
     return subprocess.run(
         [sys.executable, *map(str, args)],
-        capture_output=True, text=True, timeout=timeout, env=_env(), cwd=cwd, check=False,
+        capture_output=True, text=True, timeout=timeout, env=child_env(), cwd=cwd, check=False,
     )  # fmt: skip
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import types
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from child_env import child_env
 from lepton.bench import cli, report
 from lepton.bench.case import Case, Impl
 from lepton.bench.suites import SUITES
@@ -113,7 +113,7 @@ def test_charts_put_joules_beside_time_when_there_is_a_meter(tmp_path):
 
 
 def test_python_m_bench_runs_from_a_checkout():
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = child_env(str(ROOT))
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--help"],
         cwd=ROOT,

@@ -19,12 +19,12 @@ import pytest
 
 import fake_cupy
 import lepton
+from child_env import child_env
 from lepton import _core, ops
 from lepton.ops import _plan, gemm, preprocess_stats
 from lepton.tune.cache import TuningCache, key_parts, make_key
 
 TESTS = Path(__file__).resolve().parents[1]
-SRC = TESTS.parent / "src"
 
 
 class Touches:
@@ -264,11 +264,7 @@ def test_a_tuned_cuda_id_this_call_cannot_use_falls_back_once(fake, monkeypatch)
 
 
 def _run(code: str, cache_dir: Path) -> str:
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{SRC}{os.pathsep}{TESTS}",
-        "LEPTON_CACHE_DIR": str(cache_dir),
-    }
+    env = child_env(str(TESTS), LEPTON_CACHE_DIR=str(cache_dir))
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         env=env,
