@@ -21,6 +21,7 @@ import numpy as np
 from lepton import _core
 from lepton import _cuda_arrays as ca
 from lepton._validate import choice
+from lepton.ops.statistics import GramStats
 
 FLOATS = ("float32", "float64")
 _DTYPE_CODES = {"float32": 0, "float64": 1}
@@ -89,8 +90,6 @@ def gram(x: Any, *, accumulate: str = "float64", engine: str = "auto", name: str
     ``accumulate`` is accepted for the CPU signature; on the GPU the scheme is the engine's
     (:func:`gram_engine`): products summed over a few dozen rows, then in float64.
     """
-    from lepton.ops.pca import GramStats
-
     choice(accumulate, "accumulate", ("float64", "input"))
     d = check_matrix(x, name)
     engine = gram_engine(engine, d.dtype, d.device)

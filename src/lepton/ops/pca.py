@@ -16,7 +16,7 @@ Each has a float64 numpy reference (``*_reference``) that the tests compare agai
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from lepton._cuda_arrays import is_cuda
 from lepton._validate import choice, host_array
 from lepton.ops import _pca_cuda
 from lepton.ops._gemm_cuda import require_cuda_build
+from lepton.ops.statistics import ColumnMoments, GramStats
 
 _FLOATS = (np.float32, np.float64)
 # Bytes per centred row block of centred_matmul: it stays in the last-level cache while BLAS
@@ -33,20 +34,6 @@ _BLOCK_BYTES = 4 << 20
 # top_eigen solves for a subset only when k ≤ d / _SUBSET_FRACTION: measured at d = 1024, syevr on
 # the subset beats syevd on everything up to about k = d/4.
 _SUBSET_FRACTION = 4
-
-
-class GramStats(NamedTuple):
-    """Mergeable second-order statistics of a set of rows (all float64)."""
-
-    n: int
-    mean: np.ndarray  # (d,)
-    gram: np.ndarray  # (d, d) symmetric: Σ (x_i − mean)(x_i − mean)ᵀ
-
-
-class ColumnMoments(NamedTuple):
-    n: int
-    mean: np.ndarray  # (d,)
-    m2: np.ndarray  # (d,) Σ (x_ij − mean_j)²
 
 
 def _matrix(x: Any, name: str) -> np.ndarray:

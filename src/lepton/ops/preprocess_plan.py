@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from lepton._validate import choice
-from lepton.ops.preprocess_stats import ColumnStats, check_stats
+from lepton.ops.statistics import ColumnStats, check_stats
 
 __all__ = ["EmptyColumnWarning", "PreprocessPlan", "make_plan"]
 
