@@ -10,12 +10,14 @@
 #                                            parts 2 and 3 are one call each)
 #   LEPTON_GPU_STEPS=bench-gemm,bench-other bash scripts/gpu_session.sh   (~6 min)
 #   LEPTON_GPU_STEPS=gpu-slow,zeus-check    bash scripts/gpu_session.sh   (~5 min)
+#   LEPTON_GPU_STEPS=host-cost,bench-pca    bash scripts/gpu_session.sh   (~4 min)
 #
 # Phases: build, tests (gpu and not slow), sanitize, bench-gemm, tune-study, bench-inference,
 # pipeline, gpu-slow (gpu and slow: three 60 s tunings), zeus-check (lepton's joules vs Zeus's
 # ZeusMonitor on the same windows; needs the zeus wheel and its dependencies in .whl/, see
-# README "Develop"); bench-other = bench-inference,pipeline; all = every phase (more than one
-# call's 10 minutes).
+# README "Develop"), host-cost (the host suite and scripts/gpu_host_cost.py: host microseconds
+# per small GPU call, by step), bench-pca (PCA on cupy input against cupy and torch);
+# bench-other = bench-inference,pipeline; all = every phase (more than one call's 10 minutes).
 # The build runs once per warm machine: it is skipped when the installed build matches the
 # sources (hash in /tmp/lepton-gpu/built.sha1). Wheels in .whl/ (carried: carry=[".whl"]) are
 # installed into /tmp/site first, which every phase then puts on PYTHONPATH; a lepton-kernels
@@ -30,15 +32,16 @@ export LEPTON_CUDA_CONFIGS="${LEPTON_CUDA_CONFIGS:-all}"  # every config id runs
 
 steps="${LEPTON_GPU_STEPS:-build,tests,sanitize}"
 steps="${steps//bench-other/bench-inference,pipeline}"
-[[ $steps == all ]] && steps="build,tests,sanitize,bench-gemm,tune-study,bench-inference,pipeline,gpu-slow,zeus-check"
+[[ $steps == all ]] && steps="build,tests,sanitize,bench-gemm,tune-study,bench-inference,pipeline,gpu-slow,zeus-check,host-cost,bench-pca"
 IFS=', ' read -r -a phases <<< "$steps"
-known=" build tests sanitize bench-gemm tune-study bench-inference pipeline gpu-slow zeus-check "
+known=" build tests sanitize bench-gemm tune-study bench-inference pipeline gpu-slow zeus-check host-cost bench-pca "
 for p in "${phases[@]}"; do
   [[ $known == *" $p "* ]] || { echo "unknown phase '$p'; phases:$known"; exit 2; }
 done
 
 declare -A LIMIT=([build]=480 [tests]=240 [sanitize]=300 [bench-gemm]=330 [tune-study]=540
-                  [bench-inference]=200 [pipeline]=300 [gpu-slow]=300 [zeus-check]=150)
+                  [bench-inference]=200 [pipeline]=300 [gpu-slow]=300 [zeus-check]=150
+                  [host-cost]=150 [bench-pca]=200)
 SUMMARY="$OUT/summary.md"
 echo "# gpu_session: ${phases[*]}" > "$SUMMARY"
 nvidia-smi --query-gpu=name,driver_version,power.limit,clocks.max.sm,temperature.gpu \
@@ -118,6 +121,11 @@ phase_bench_gemm() { bench gemm --rounds 3 --min-window 1.0 --settle 0.1; }
 phase_tune_study() { bench tune_study; }
 phase_bench_inference() { bench inference --rounds 3 --min-window 1.0 --settle 0.1; }
 phase_pipeline() { bench pipeline; }
+phase_bench_pca() { bench pca --rounds 3 --min-window 1.0 --settle 0.1; }
+phase_host_cost() {
+  bench host --rounds 3 || return 1
+  python3 scripts/gpu_host_cost.py --json "$dir/host-cost.json" | tee "$dir/host-cost.md"
+}
 
 status=0
 for p in "${phases[@]}"; do
@@ -126,7 +134,8 @@ for p in "${phases[@]}"; do
   start=$SECONDS
   # a function cannot be run by `timeout`: run the phase in a child bash that has them all
   export -f phase_build phase_tests phase_sanitize bench phase_bench_gemm phase_tune_study \
-    phase_bench_inference phase_pipeline phase_gpu_slow phase_zeus_check require_build \
+    phase_bench_inference phase_pipeline phase_gpu_slow phase_zeus_check phase_bench_pca \
+    phase_host_cost require_build \
     source_hash build_facts wheel_matches_tree
   export WORK dir
   timeout --signal=TERM --kill-after=15 "${LIMIT[$p]}" bash -c "phase_${p//-/_}" > "$dir/log" 2>&1
