@@ -19,6 +19,16 @@ def test_no_gpu_means_no_gpu_cases(monkeypatch):
     assert not any(name.startswith("cuda") for name in names)
 
 
+def test_the_cases_show_the_estimators_device_choice():
+    """The params name what lepton.PCA(k) runs on the device for each case (the wide case: the
+    Gram + the top-k eigen-solve, which the first GPU run's estimator did not have)."""
+    wide, _ = pca_cuda._predictions(*pca_cuda.WIDE)
+    tall, _ = pca_cuda._predictions(*pca_cuda.TALL)
+    assert (wide["auto solver"], wide["auto eigen solve"]) == ("covariance_eigh", "topk")
+    assert (tall["auto solver"], tall["auto eigen solve"]) == ("covariance_eigh", "full")
+    assert wide["predicted covariance (topk eigen) ms"] < wide["predicted randomized ms"]
+
+
 @pytest.mark.gpu
 def test_gpu_cases_agree(monkeypatch):
     torch = pytest.importorskip("torch")

@@ -76,8 +76,11 @@ def test_fused_estimators_check_device_input_before_any_launch():
 
 
 def test_auto_solver_on_the_device():
-    assert choose_solver(1_000_000, 256, 16, 10, 4) == "covariance_eigh"
-    assert choose_solver(200_000, 2048, 64, 10, 2) == "randomized"
+    """More cases, and the fit's routing on CPU tensors: test_pca_device_solver.py."""
+    assert choose_solver(1_000_000, 256, 16, 10, 7) == "covariance_eigh"
+    assert choose_solver(200_000, 2048, 64, 10, 7) == "covariance_eigh"  # Gram + top-k eigen
+    assert choose_solver(200_000, 2048, 64, 10, 2) == "randomized"  # 2 iterations: cheap
+    assert choose_solver(200_000, 8192, 64, 10, 7) == "randomized"
     assert choose_solver(1000, 50, 0.9, 10, 4) == "covariance_eigh"  # fraction: Gram only
 
 
@@ -216,3 +219,70 @@ def test_covariance_meets_the_bar_with_each_gram_engine(lib, engine):
     np.testing.assert_allclose(top, want, rtol=1e-4)
     fitted = PCA(16, svd_solver="covariance_eigh").fit(to_device(x, lib)).explained_variance_
     np.testing.assert_allclose(to_host(fitted), want, rtol=1e-4)
+
+
+# --- issue 13: the covariance solver's top-k eigen-solve on wide data ---------------------------
+
+
+@pytest.fixture
+def top_eigen_calls(monkeypatch):
+    from lepton.ops import _pca_cuda
+
+    calls = []
+    real = _pca_cuda.top_eigen
+
+    def counted(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_pca_cuda, "top_eigen", counted)
+    return calls
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_auto_runs_the_gram_and_top_k_on_wide_data_and_meets_the_bar(lib, top_eigen_calls):
+    """The issue's wide case scaled down (50k × 2048, k = 64, the bench's flat spectrum):
+    svd_solver="auto" runs the 3×TF32 Gram + top_eigen, explained variances within 1e-4 of
+    float64 (computed on the device: a host float64 Gram of this size takes too long)."""
+    import torch
+
+    x = _flat_spectrum_data(50_000, 2048, seed=17)
+    x64 = torch.from_numpy(x).to("cuda").double()
+    x64 -= x64.mean(0)
+    want = torch.linalg.eigvalsh(x64.T @ x64).flip(0)[:64].cpu().numpy() / (x.shape[0] - 1)
+    del x64
+    model = PCA(64).fit(to_device(x, lib))
+    assert model._fit_svd_solver == "covariance_eigh"
+    assert top_eigen_calls == [64]
+    np.testing.assert_allclose(to_host(model.explained_variance_), want, rtol=1e-4)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("lib", LIBRARIES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_top_k_covariance_fit_matches_sklearn(lib, dtype, top_eigen_calls):
+    """Components, variances, mean and transform of the top-k path against scikit-learn's
+    float64 full SVD, as test_covariance_fit_matches_sklearn checks the full eigh."""
+    from sklearn.decomposition import PCA as SkPCA
+
+    x = _spectrum_data(20_000, 1024, seed=1024, dtype=dtype)
+    gpu = PCA(8, svd_solver="covariance_eigh").fit(to_device(x, lib))
+    assert top_eigen_calls == [8]
+    sk = SkPCA(8, svd_solver="full").fit(x.astype(np.float64))
+    _compare(gpu, sk)
+    out = to_host(gpu.transform(to_device(x, lib)))
+    np.testing.assert_allclose(out, PCA(8, svd_solver="covariance_eigh").fit(x).transform(x),
+                               rtol=1e-3, atol=1e-3 * np.abs(out).max())  # fmt: skip
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_partial_fit_runs_top_k_on_the_merged_gram(lib, top_eigen_calls):
+    x = _spectrum_data(6000, 1024, seed=8)
+    model = PCA(8)
+    for part in np.split(x, [1000, 1001, 4000]):
+        model.partial_fit(to_device(part, lib))
+    assert top_eigen_calls == [8, 8, 8, 8]
+    whole = PCA(8, svd_solver="covariance_eigh").fit(x.astype(np.float64))
+    _compare(model, whole)

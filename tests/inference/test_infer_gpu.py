@@ -1,4 +1,5 @@
-"""cupy inputs run the int8 layers on the GPU and come back as cupy arrays."""
+"""cupy inputs run the int8 layers on the GPU and come back as cupy arrays; the GPU tests'
+expectations that the CPU path can meet are checked on it too (the ``_on_the_cpu`` twins)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,52 @@ import pytest
 
 from lepton import Lepton
 
-pytestmark = pytest.mark.gpu
+AGREEMENT = 0.99  # labels of the int8 model vs the float model (issue 14's bar)
 
 
-def test_cupy_in_cupy_out_within_the_bound(error_bound):
-    cp = pytest.importorskip("cupy")
+def _mlp_784_256_10():
+    """784 → 256 (relu) → 10 raw layers and a 4096-row float32 batch."""
     rng = np.random.default_rng(0)
     layers = [
         (rng.standard_normal((256, 784)).astype(np.float32) / 28, rng.standard_normal(256), "relu"),
         (rng.standard_normal((10, 256)).astype(np.float32) / 16, None, None),
     ]
-    x = rng.standard_normal((4096, 784)).astype(np.float32)
+    return layers, rng.standard_normal((4096, 784)).astype(np.float32)
+
+
+def _digits_mlp(fit, digits):
+    from sklearn.neural_network import MLPClassifier
+
+    X_tr, X_te, y_tr, _ = digits
+    model = fit(MLPClassifier(hidden_layer_sizes=(64,), max_iter=100, random_state=0), X_tr, y_tr)
+    return model, X_te
+
+
+def test_784_256_10_within_the_bound_on_the_cpu(error_bound):
+    """The expectation of test_cupy_in_cupy_out_within_the_bound, on numpy input."""
+    layers, x = _mlp_784_256_10()
+    got = Lepton(layers).predict(x)
+    assert isinstance(got, np.ndarray)
+    assert got.shape == (4096, 10)
+    want, bound = error_bound(layers, x)
+    assert np.all(np.abs(got - want) <= bound)
+
+
+def test_sklearn_classifier_agreement_on_the_cpu(fit, digits):
+    """The expectations of test_sklearn_classifier_on_gpu_input, on numpy input."""
+    model, X_te = _digits_mlp(fit, digits)
+    lep = Lepton(model)
+    labels = lep.predict(X_te)
+    assert isinstance(labels, np.ndarray)
+    assert np.mean(labels == model.predict(X_te)) >= AGREEMENT
+    report = lep.compare(X_te, rounds=1, min_window_s=0.1)
+    assert report.label_agreement >= AGREEMENT
+
+
+@pytest.mark.gpu
+def test_cupy_in_cupy_out_within_the_bound(error_bound):
+    cp = pytest.importorskip("cupy")
+    layers, x = _mlp_784_256_10()
     lep = Lepton(layers)
     got = lep.predict(cp.asarray(x))
     assert isinstance(got, cp.ndarray)
@@ -26,18 +62,16 @@ def test_cupy_in_cupy_out_within_the_bound(error_bound):
     np.testing.assert_allclose(got.get(), lep.predict(x), atol=float(bound.max()))
 
 
+@pytest.mark.gpu
 def test_sklearn_classifier_on_gpu_input(fit, digits):
     cp = pytest.importorskip("cupy")
-    from sklearn.neural_network import MLPClassifier
-
-    X_tr, X_te, y_tr, _ = digits
-    model = fit(MLPClassifier(hidden_layer_sizes=(64,), max_iter=100, random_state=0), X_tr, y_tr)
+    model, X_te = _digits_mlp(fit, digits)
     lep = Lepton(model)
     labels = lep.predict(cp.asarray(X_te))
     assert isinstance(labels, cp.ndarray)
-    assert np.mean(labels.get() == model.predict(X_te)) >= 0.99
+    assert np.mean(labels.get() == model.predict(X_te)) >= AGREEMENT
     report = lep.compare(cp.asarray(X_te), rounds=1, min_window_s=0.1)
-    assert report.label_agreement >= 0.99
+    assert report.label_agreement >= AGREEMENT
 
 
 # --- CUDA graphs and the int8 hand-off (see inference/graphs.py, inference/chain.py) --------
@@ -66,6 +100,7 @@ def _pair(layers, sample, chain):
     return eager, graphed
 
 
+@pytest.mark.gpu
 @pytest.mark.parametrize("chain", [False, True], ids=["dynamic", "int8-handoff"])
 @pytest.mark.parametrize("library", ["cupy", "torch"])
 def test_graph_replay_equals_eager(library, chain):
@@ -88,6 +123,7 @@ def test_graph_replay_equals_eager(library, chain):
     assert graphed.cuda_graphs_["eager"] == {}
 
 
+@pytest.mark.gpu
 def test_graph_is_right_after_the_inputs_contents_change_and_results_are_copies():
     cp = pytest.importorskip("cupy")
     rng = np.random.default_rng(2)
@@ -106,6 +142,7 @@ def test_graph_is_right_after_the_inputs_contents_change_and_results_are_copies(
     assert graphed.cuda_graphs_["captures"] == 1
 
 
+@pytest.mark.gpu
 def test_graph_is_recaptured_for_a_new_shape_or_stream():
     cp = pytest.importorskip("cupy")
     rng = np.random.default_rng(3)
@@ -126,6 +163,7 @@ def test_graph_is_recaptured_for_a_new_shape_or_stream():
     np.testing.assert_array_equal(cp.asnumpy(got), cp.asnumpy(eager.predict(cp.asarray(x))))
 
 
+@pytest.mark.gpu
 def test_graph_is_recaptured_on_another_device():
     cp = pytest.importorskip("cupy")
     if cp.cuda.runtime.getDeviceCount() < 2:
@@ -144,6 +182,7 @@ def test_graph_is_recaptured_on_another_device():
     np.testing.assert_array_equal(outs[0], outs[2])
 
 
+@pytest.mark.gpu
 def test_int8_handoff_on_the_gpu_is_the_host_chain():
     cp = pytest.importorskip("cupy")
     rng = np.random.default_rng(5)
@@ -155,6 +194,7 @@ def test_int8_handoff_on_the_gpu_is_the_host_chain():
     np.testing.assert_array_equal(cp.asnumpy(eager.predict(cp.asarray(x))), host)
 
 
+@pytest.mark.gpu
 def test_pipeline_on_the_gpu_agrees_with_the_host(fit, digits):
     cp = pytest.importorskip("cupy")
     from sklearn.decomposition import PCA
@@ -182,6 +222,7 @@ def test_pipeline_on_the_gpu_agrees_with_the_host(fit, digits):
     )
 
 
+@pytest.mark.gpu
 def test_check_finite_on_the_gpu():
     cp = pytest.importorskip("cupy")
     rng = np.random.default_rng(6)

@@ -8,10 +8,13 @@ input and calls it for the few steps that differ between numpy, CUDA and dask ar
   ``check_place``: a model whose fitted arrays live on a device takes input from there only;
 - the statistics the fits start from: ``column_stats`` (Preprocessor), ``gram`` (PCA's
   covariance solver), ``sketch`` (PCA's randomized and full solvers, which need all rows);
+  ``auto_solver(x, k, ...)``: PCA's ``svd_solver="auto"`` for ``x`` (in-memory backends: the
+  host's cost rule, or the device's for its Gram engine and eigen-solver);
 - ``project`` / ``unproject``: PCA's products with the fitted components;
 - ``rows(est, x, fn, ...)``: a row-wise method, run at once on an in-memory array or mapped
   lazily over the row blocks of a dask array;
-- on the statistics (host or device arrays): ``eigh``, ``trace``, ``to_host``, ``publish``.
+- on the statistics (host or device arrays): ``eigh`` (the top k, or all, eigenpairs),
+  ``trace``, ``to_host``, ``publish``.
 
 Three implementations: ``Host`` (numpy: :mod:`._backend_host`), ``Device`` (cupy / torch CUDA:
 :mod:`._backend_cuda`) and ``Partitioned`` (dask: :mod:`._backend_dask`, whose statistics are

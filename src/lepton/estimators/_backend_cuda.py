@@ -25,6 +25,7 @@ from lepton.estimators._backend_base import Sketch, check_width, non_finite
 from lepton.ops import _pca_cuda as dev
 from lepton.ops._gemm_cuda import require_cuda_build
 from lepton.ops.pca import GramStats
+from lepton.ops.pca_solver import choose_device_solver, choose_eigen
 from lepton.ops.preprocess_stats import column_stats
 
 __all__ = ["DEVICE", "Device", "choose_solver"]
@@ -39,26 +40,29 @@ _FITTED_ARRAYS = (
     "noise_variance_",
 )
 
-# svd_solver="auto" on the GPU (seconds; leads from first principles on an H100, to be calibrated
-# by the GPU session, see csrc/cuda/pca/NOTES.md): the Gram kernel's FP32 SIMT rate on the
-# upper-triangle tiles (~0.6 of the square), cuBLAS SGEMM for the randomized products, cuSOLVER
-# syevd ~5e-12·d³ s plus ~2 ms of launches, a QR of the small d × l basis ~0.3 ms.
-_GRAM_FLOPS = 4e13
-_GEMM_FLOPS = 4e13
-_EIGH_PER_D3, _EIGH_FIXED = 5e-12, 2e-3
-_SMALL_QR = 3e-4
+# ops.pca_solver's names for the solvers, and the estimator's (scikit-learn's).
+_SOLVER_NAMES = {"covariance": "covariance_eigh", "randomized": "randomized"}
 
 
-def choose_solver(n: int, d: int, k: Any, n_oversamples: int, n_iter: int) -> str:
-    """svd_solver="auto" on the device: covariance_eigh or randomized, by the cost model above."""
-    costs = {
-        "covariance_eigh": 2.0 * n * d * d * 0.6 / _GRAM_FLOPS + _EIGH_PER_D3 * d**3 + _EIGH_FIXED
-    }
-    if isinstance(k, Integral):
-        size = min(int(k) + n_oversamples, n, d)
-        passes = 2 * (n_iter + 1) + 1
-        costs["randomized"] = passes * 2.0 * n * d * size / _GEMM_FLOPS + (n_iter + 2) * _SMALL_QR
-    return min(costs, key=costs.__getitem__)
+def choose_solver(
+    n: int,
+    d: int,
+    k: Any,
+    n_oversamples: int,
+    n_iter: int,
+    *,
+    itemsize: int = 4,
+    gram_engine: str = "tf32x3",
+) -> str:
+    """svd_solver="auto" on the device: "covariance_eigh" or "randomized", the cheaper by the
+    device cost model (``ops.pca_solver.choose_device_solver``) for the Gram engine that will
+    run and the eigen-solver :meth:`Device.eigh` will run (``ops.pca_solver.choose_eigen``: the
+    k-eigenpair iteration where it is cheaper than the full syevd)."""
+    pick = choose_device_solver(
+        n, d, k, n_oversamples, n_iter, itemsize=itemsize, gram_engine=gram_engine,
+        eigen=choose_eigen(d, k),
+    )  # fmt: skip
+    return _SOLVER_NAMES[pick]
 
 
 def _library(x: Any) -> str:
@@ -154,8 +158,14 @@ class Device:
         return dev.gram(x, accumulate=accumulate, name="X")  # device mean and Gram
 
     @staticmethod
-    def auto_solver(n: int, d: int, k: Any, n_oversamples: int, n_iter: int) -> str:
-        return choose_solver(n, d, k, n_oversamples, n_iter)
+    def auto_solver(x: Any, k: Any, n_oversamples: int, n_iter: int) -> str:
+        """:func:`choose_solver` for ``x``: its shape, item size, and the Gram engine
+        :meth:`gram` will run on it (``_pca_cuda.gram_engine("auto", ...)``)."""
+        d = ca.describe(x, "X")
+        engine = dev.gram_engine("auto", d.dtype, d.device)
+        n, cols = d.shape
+        return choose_solver(n, cols, k, n_oversamples, n_iter, itemsize=d.itemsize,
+                             gram_engine=engine)  # fmt: skip
 
     @staticmethod
     def sketch(
@@ -179,6 +189,13 @@ class Device:
 
     @staticmethod
     def eigh(gram: Any, k: Any) -> tuple[np.ndarray, Any]:
+        """Descending eigenvalues (host float64) and eigenvectors (device columns): the top k
+        by ``_pca_cuda.top_eigen`` where ``choose_eigen`` finds that cheaper than the full
+        syevd (an integer k ≤ d/4 of a wide Gram; eigenvalues to 1e-9 relative), else all of
+        them (the full solve; its top k for an integer k)."""
+        if choose_eigen(gram.shape[0], k) == "topk":
+            values, vectors = dev.top_eigen(gram, int(k))
+            return dev.to_host(values), vectors
         values, vectors = dev.eigh_descending(gram)
         if isinstance(k, Integral):
             vectors = vectors[:, : int(k)]

@@ -123,7 +123,9 @@ class Host:
         return gram_checked(x, "X", accumulate)
 
     @staticmethod
-    def auto_solver(n: int, d: int, k: Any, n_oversamples: int, n_iter: int) -> str:
+    def auto_solver(x: np.ndarray, k: Any, n_oversamples: int, n_iter: int) -> str:
+        """:func:`choose_solver` for ``x``'s shape."""
+        n, d = x.shape
         return choose_solver(n, d, k, n_oversamples, n_iter)
 
     @staticmethod

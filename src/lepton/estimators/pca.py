@@ -70,9 +70,14 @@ class PCA(_SklearnPCA):
       tall data, d ≤ 1000 and n ≥ 10·d; full for data up to 500 on each side and for "mle"),
       elsewhere the cheapest of the three by a measured cost model (covariance_eigh up to
       d ≈ 2000 where scikit-learn picks randomized, randomized for wider data and few
-      components, full for short wide data); on the GPU a device cost model (covariance_eigh
-      or randomized). Where lepton runs an exact solver and scikit-learn "randomized", results
-      agree within the randomized solver's error.
+      components, full for short wide data); on the GPU a device cost model
+      (``ops.pca_solver``: covariance_eigh or randomized, for the Gram engine that runs and
+      with the eigen-solve below). Where lepton runs an exact solver and scikit-learn
+      "randomized", results agree within the randomized solver's error.
+    - The covariance solver's eigen-solve on the GPU: the k leading eigenpairs by block
+      subspace iteration (``_pca_cuda.top_eigen``, eigenvalues to 1e-9 relative of the Gram's)
+      where the device cost model finds it cheaper than cuSOLVER's full syevd (an integer
+      n_components ≤ d/4 of wide data, d ≳ 800), the full syevd otherwise.
     - "arpack": scikit-learn's own (see below).
 
     scikit-learn's own implementation runs (said once at INFO level on the ``lepton.estimators``
@@ -242,7 +247,7 @@ class PCA(_SklearnPCA):
         if solver == "auto":
             n_iter = self._power_iterations(n, d, k)
             wanted = None if self.n_components is None else k  # None: every component
-            solver = data.auto_solver(n, d, wanted, self.n_oversamples, n_iter)
+            solver = data.auto_solver(x, wanted, self.n_oversamples, n_iter)
         self._fit_svd_solver = solver
         _check_n_components(k, n, d, solver)
         return solver, k

@@ -21,6 +21,7 @@ import numpy as np
 from lepton import _core
 from lepton import _cuda_arrays as ca
 from lepton._validate import choice
+from lepton.ops.pca_solver import TOPK_MIN_D, TOPK_PRODUCTS, topk_applies, topk_block
 from lepton.ops.statistics import GramStats
 
 FLOATS = ("float32", "float64")
@@ -168,12 +169,9 @@ def eigh_descending(a: Any) -> tuple[Any, Any]:
     return values[::-1], vectors[:, ::-1]
 
 
-# top_eigen: block size, products per sweep, sweeps before the full eigh takes over, and the
-# relative eigenvalue accuracy asked of the Ritz values (the PCA bar is 1e-4; float64 G allows
-# ~1e-13, so 1e-9 leaves room both ways).
-_TOP_MIN_EXTRA = 16
-_TOP_MIN_D = 512  # below this the full syevd is cheaper (ops.pca_solver.eigen_cost, leads)
-_TOP_PRODUCTS = 4
+# top_eigen: sweeps before the full eigh takes over, and the relative eigenvalue accuracy asked
+# of the Ritz values (the PCA bar is 1e-4; float64 G allows ~1e-13, so 1e-9 leaves room both
+# ways). Its block size, products per sweep and when it iterates at all: ops.pca_solver (TOPK_*).
 _TOP_MAX_SWEEPS = 25
 _TOP_TOL = 1e-9
 
@@ -184,14 +182,14 @@ def top_eigen(
     *,
     tol: float = _TOP_TOL,
     max_sweeps: int = _TOP_MAX_SWEEPS,
-    full_below: int = _TOP_MIN_D,
+    full_below: int = TOPK_MIN_D,
     seed: int = 0,
 ) -> tuple[Any, Any]:
     """The ``k`` largest eigenvalues (descending, device float64) and eigenvectors (d × k
     columns) of a symmetric positive semi-definite device matrix, by block subspace iteration.
 
     Instead of a full ``eigh`` of d × d (cuSOLVER syevd: ~28 ms at d = 2048 on an H200, lead),
-    sweeps of ``_TOP_PRODUCTS`` products G·Z on a block of l = k + max(k, 16) columns (float64
+    sweeps of ``TOPK_PRODUCTS`` products G·Z on a block of l = k + max(k, 16) columns (float64
     GEMMs, ~25 µs each at d = 2048), one QR, then Rayleigh–Ritz (the l × l projection solved on
     the host). A sweep shrinks the error of eigenvalue i by (λ_{l+1}/λᵢ)^(2·products). It stops
     when every Ritz value θᵢ (i < k) is within ``tol``·θᵢ of an eigenvalue by the residual
@@ -204,10 +202,10 @@ def top_eigen(
     if not 1 <= k <= d:
         msg = f"k: expected 1 <= k <= {d}, got {k}"
         raise ValueError(msg)
-    if 4 * k > d or d < full_below:
+    if not topk_applies(d, k, full_below):
         values, vectors = eigh_descending(g)
         return values[:k], vectors[:, :k]
-    size = min(d, k + max(k, _TOP_MIN_EXTRA))
+    size = topk_block(d, k)
     omega = np.random.default_rng(seed).standard_normal((d, size))
     z = orthonormal(g @ to_device(omega, g))
     for _ in range(max_sweeps):
@@ -221,7 +219,7 @@ def top_eigen(
         if _ritz_converged(theta, res, k, tol):
             return to_device(theta[:k].copy(), g), x[:, :k]
         z = x
-        for _ in range(_TOP_PRODUCTS - 1):
+        for _ in range(TOPK_PRODUCTS - 1):
             z = g @ z
         z = orthonormal(g @ z)
     values, vectors = eigh_descending(g)

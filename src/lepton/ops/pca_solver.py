@@ -67,7 +67,25 @@ H200 = DeviceRates(
 )
 
 EIGEN_SOLVERS = ("full", "topk")  # _pca_cuda.eigh_descending / _pca_cuda.top_eigen
-TOPK_MIN_D = 512  # _pca_cuda.top_eigen solves in full below this d (the cheaper there)
+# _pca_cuda.top_eigen's block subspace iteration, declared here for it and for its cost: it
+# solves in full below TOPK_MIN_D or above k = d / TOPK_MAX_SHARE (the full solve is as cheap
+# there), on a block of k + max(k, TOPK_MIN_EXTRA) columns, TOPK_PRODUCTS products G·Z a sweep.
+TOPK_MIN_D = 512
+TOPK_MAX_SHARE = 4
+TOPK_MIN_EXTRA = 16
+TOPK_PRODUCTS = 4
+
+
+def topk_applies(d: int, k: Any, full_below: int = TOPK_MIN_D) -> bool:
+    """Whether top_eigen iterates for ``k`` of a d × d Gram (an integer 1 ≤ k ≤ d / 4, d ≥
+    ``full_below``) rather than slicing the full solve."""
+    integer = isinstance(k, Integral) and not isinstance(k, bool)
+    return integer and k >= 1 and TOPK_MAX_SHARE * int(k) <= d and d >= full_below
+
+
+def topk_block(d: int, k: int) -> int:
+    """Columns of top_eigen's iterated block for k eigenpairs of a d × d Gram."""
+    return min(d, int(k) + max(int(k), TOPK_MIN_EXTRA))
 
 
 def gram_flops(n: int, d: int) -> float:
@@ -85,12 +103,21 @@ def eigen_cost(d: int, k: Any, eigen: str = "full", rates: DeviceRates = H200) -
     round trip — and the full solve otherwise (what top_eigen itself falls back to).
     """
     full = rates.eigh_fixed_s + rates.eigh_per_d3_s * d**3
-    if eigen == "full" or not (isinstance(k, Integral) and 4 * int(k) <= d and d >= TOPK_MIN_D):
+    if eigen == "full" or not topk_applies(d, k):
         return full
-    size = min(d, int(k) + max(int(k), 16))
-    products = 4 * (2.0 * d * d * size / rates.dgemm_flops + rates.launch_s)
+    size = topk_block(d, k)
+    products = TOPK_PRODUCTS * (2.0 * d * d * size / rates.dgemm_flops + rates.launch_s)
     ritz = 2.0 * d * size * size / rates.dgemm_flops + 6 * rates.launch_s
     return rates.topk_sweeps * (products + rates.small_qr_s + ritz)
+
+
+def choose_eigen(d: int, k: Any, rates: DeviceRates = H200) -> str:
+    """The covariance solver's eigen-solver for ``k`` components of a d × d Gram: ``"topk"``
+    (``_pca_cuda.top_eigen``) where :func:`eigen_cost` predicts it cheaper than the full
+    solve, else ``"full"`` (every non-integer ``k``, small d, k > d/4; with the H200 leads the
+    iteration's fixed ~3.5 ms of sweeps pays from d ≈ 800 on)."""
+    costs = {eigen: eigen_cost(d, k, eigen, rates) for eigen in EIGEN_SOLVERS}
+    return min(costs, key=costs.__getitem__)  # ties: "full" (listed first)
 
 
 def device_solver_costs(

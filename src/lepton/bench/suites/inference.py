@@ -51,6 +51,9 @@ PIPELINE_COMPONENTS = 128
 PIPELINE_HIDDEN = 256
 GPU_BATCHES = (4096, 32, 1)
 CALIBRATION_ROWS = 1024
+# The documented bar (issue 14, README's "label agreement" column): the int8 model predicts the
+# float model's label on at least this share of rows. Reported in each case's params.
+LABEL_AGREEMENT_BAR = 0.99
 
 
 def _data(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

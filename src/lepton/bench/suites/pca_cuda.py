@@ -3,13 +3,13 @@
 The issue-13 comparison rows, each case with the same float32 data:
 
 - **lepton PCA auto** (the timed lepton row): ``lepton.PCA(k)`` as a user calls it; the solver
-  the device rule picks (``ops.pca_solver.choose_device_solver``) is in the case's params with
-  both solvers' predicted costs;
-- lepton variants: the covariance solver (3×TF32 tensor-core Gram + device eigh), the Gram +
-  eigh on each Gram engine (``simt`` and ``tf32x3``, ``_pca_cuda.gram``), each Gram engine alone,
-  the tf32x3 Gram + the k-eigenpair solve (``_pca_cuda.top_eigen``: the covariance solver the
-  estimator gets once it calls it), and the randomized solver with ``torch.pca_lowrank``'s 2
-  power iterations;
+  and eigen-solve the device rule picks (``estimators._backend_cuda.choose_solver``,
+  ``ops.pca_solver.choose_eigen``) are in the case's params with the predicted costs;
+- lepton variants: the covariance solver (3×TF32 tensor-core Gram + the eigen-solve
+  ``choose_eigen`` picks: ``_pca_cuda.top_eigen`` on the wide case, the full syevd on the tall
+  one), the Gram + full eigh on each Gram engine (``simt`` and ``tf32x3``,
+  ``_pca_cuda.gram``), each Gram engine alone, the tf32x3 Gram + ``top_eigen``, and the
+  randomized solver with ``torch.pca_lowrank``'s 2 power iterations;
 - peers: ``cupy.cov`` + ``cupy.linalg.eigh`` as a cupy user writes it (cupy promotes float32 to a
   float64 covariance), ``torch.cov`` + ``torch.linalg.eigh``, ``torch.pca_lowrank(q=k)``
   (niter = 2) and cuML's PCA when importable.
@@ -125,16 +125,18 @@ def _lepton_impls(x_in: Any, n: int, d: int, k: int, sync: Any) -> list[Impl]:
 
 
 def _predictions(n: int, d: int, k: int) -> tuple[dict[str, Any], str]:
-    """The device rule's pick and predicted costs (params), and each Gram engine's predicted
-    time from its flops and bytes (notes); H200 leads of ops.pca_solver."""
-    from lepton.ops.pca_solver import H200, choose_device_solver, device_solver_costs, gram_flops
+    """The estimator's pick on the device (float32 input, the tf32x3 Gram) and the predicted
+    costs (params), and each Gram engine's predicted time from its flops and bytes (notes);
+    H200 leads of ops.pca_solver."""
+    from lepton.estimators._backend_cuda import choose_solver
+    from lepton.ops.pca_solver import H200, choose_eigen, device_solver_costs, gram_flops
 
     n_iter = 7 if k < 0.1 * min(n, d) else 4  # PCA's iterated_power="auto" (sklearn's)
     costs = device_solver_costs(n, d, k, n_oversamples=10, n_iter=n_iter)
     topk = device_solver_costs(n, d, k, n_oversamples=10, n_iter=n_iter, eigen="topk")
     params = {
-        "auto solver": choose_device_solver(n, d, k, 10, n_iter),
-        "auto solver (topk eigen)": choose_device_solver(n, d, k, 10, n_iter, eigen="topk"),
+        "auto solver": choose_solver(n, d, k, 10, n_iter),
+        "auto eigen solve": choose_eigen(d, k),
         **{f"predicted {name} ms": round(1e3 * c, 2) for name, c in costs.items()},
         "predicted covariance (topk eigen) ms": round(1e3 * topk["covariance"], 2),
     }
