@@ -20,20 +20,6 @@ def _private_tuning_cache(tmp_path_factory):
         os.environ["LEPTON_CACHE_DIR"] = saved
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _private_tuning_cache(tmp_path_factory):
-    """The whole suite reads and writes a tuning cache of its own, never the user's: a stale or
-    corrupt user cache must not change what an op test runs (tests that need a fresh cache per
-    test, like tests/tune, point LEPTON_CACHE_DIR elsewhere themselves)."""
-    saved = os.environ.get("LEPTON_CACHE_DIR")
-    os.environ["LEPTON_CACHE_DIR"] = str(tmp_path_factory.mktemp("lepton-cache"))
-    yield
-    if saved is None:
-        os.environ.pop("LEPTON_CACHE_DIR", None)
-    else:
-        os.environ["LEPTON_CACHE_DIR"] = saved
-
-
 def _gpu_available() -> bool:
     return bool(getattr(_core, "cuda_compiled", False)) and _core.cuda_device_count() > 0
 
