@@ -43,7 +43,7 @@ class MyScaler(sklearn.preprocessing.StandardScaler):
     calls = 0
 
     @classmethod
-    def fallback_reason(cls, params, X, method="fit"):
+    def fallback_reason(cls, params, X, method="fit", **arguments):
         return "with_std=False: not in this drop-in" if not params["with_std"] else None
 
     def fit(self, X, y=None, sample_weight=None):
@@ -73,10 +73,10 @@ def test_dropin_copies_only_the_listed_attributes(accel_on):
 
 
 def test_a_table_row_switched_to_a_dropin(accel_on, monkeypatch):
-    # What switching a row to estim's drop-in amounts to: another implementation object.
+    # A row's implementation is an object the table names: replacing it reroutes the calls.
     from lepton.accel import _dispatch
 
-    row_key = "lepton.accel.adapters.scalers:STANDARD_SCALER"
+    row_key = "lepton.accel.adapters.dropin:STANDARD_SCALER"
     impl = DropIn(target=f"{__name__}:MyScaler", fitted=FITTED)
     monkeypatch.setitem(_dispatch._implementations, row_key, impl)
     before = MyScaler.calls

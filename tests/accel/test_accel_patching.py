@@ -160,9 +160,9 @@ def test_pipeline_and_grid_search_use_the_accelerated_steps(accel_on):
     ran = groups()
     # 2 candidates × 3 folds + the refit: 7 fits, and a transform per fold's scoring.
     assert ran["PCA", "fit_transform", "lepton"].calls == 7
-    assert ran["PCA", "transform", "lepton"].calls == 6
+    assert ran["PCA", "transform", "sklearn"].calls == 6  # scikit-learn's product: faster
     assert ran["SimpleImputer", "fit_transform", "lepton"].calls == 7
-    assert all(r == "lepton" for (_, _, r) in ran)
+    assert all(r == "lepton" for (n, m, r) in ran if (n, m) != ("PCA", "transform"))
 
 
 def test_set_output_pandas(accel_on):
@@ -171,9 +171,9 @@ def test_set_output_pandas(accel_on):
     out = sklearn.preprocessing.StandardScaler().set_output(transform="pandas").fit_transform(x)
     assert isinstance(out, pd.DataFrame)
     assert list(out.columns) == list(x.columns)
-    pcs = sklearn.decomposition.PCA(2).set_output(transform="pandas").fit(x).transform(x)
+    pcs = sklearn.decomposition.PCA(2).set_output(transform="pandas").fit_transform(x)
     assert list(pcs.columns) == ["pca0", "pca1"]
-    assert groups()["PCA", "transform", "lepton"].calls == 1
+    assert groups()["PCA", "fit_transform", "lepton"].calls == 1
 
 
 def test_metadata_routing_methods_are_sklearns(accel_on):
@@ -246,7 +246,7 @@ def test_import_hook_patches_modules_imported_after_install():
         print(accel.is_accelerated(PCA), defining.PCA is PCA, _t_sne.PCA is PCA)
         print(type(defining.__loader__).__name__, type(defining.__spec__.loader).__name__)
         # Patching imported no implementation: they load on the first routed call.
-        print("lepton.accel.adapters.pca" in sys.modules)
+        print("lepton.accel.adapters.dropin" in sys.modules or "lepton.estimators" in sys.modules)
         accel.uninstall()
         print(accel.is_accelerated(sys.modules["sklearn.decomposition"].PCA),
               accel.is_accelerated(_t_sne.PCA))
@@ -254,3 +254,50 @@ def test_import_hook_patches_modules_imported_after_install():
     )
     assert out.split() == ["True", "True", "True", "SourceFileLoader", "SourceFileLoader",
                            "False", "False", "False"]  # fmt: skip
+
+
+def test_drop_ins_imported_under_accel_build_on_sklearns_own_classes():
+    # accel imports lepton's drop-ins on the first routed call, when scikit-learn's modules
+    # already hold the accelerated classes: each drop-in must subclass, and fall back to,
+    # scikit-learn's own class, never the routing class (whose methods would route back in).
+    out = _run_python(
+        """
+        import sys
+        import numpy as np
+        import lepton.accel as accel
+        accel.install(report_at_exit=False)
+        from sklearn.decomposition import PCA
+        from sklearn.preprocessing import StandardScaler
+        assert "lepton.estimators" not in sys.modules  # imported by the first routed call
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((500, 6)) * np.geomspace(4, 0.5, 6) + 1.0
+        sys.setrecursionlimit(300)  # a call routed back into itself fails fast
+        for cls, params in ((PCA, {"n_components": 3}), (StandardScaler, {})):
+            ours = cls(**params).fit_transform(x)
+            theirs = cls._lepton_original(**params).fit_transform(x)
+            print(cls.__name__, float(np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs))))
+        import lepton.estimators as est
+        for name in ("PCA", "StandardScaler", "MinMaxScaler", "SimpleImputer"):
+            drop_in = getattr(est, name)
+            assert not any(accel.is_accelerated(c) for c in drop_in.__mro__), name
+            assert drop_in._sklearn_class.__module__.startswith("sklearn."), name
+            assert not accel.is_accelerated(drop_in._sklearn_class), name
+        # lepton's own estimators fall back to scikit-learn's methods unrouted (no record)
+        w = np.linspace(0.5, 2.0, len(x))
+        ref = StandardScaler._lepton_original().fit(x, sample_weight=w)
+        mine = est.StandardScaler().fit(x, sample_weight=w)
+        assert np.array_equal(mine.scale_, ref.scale_)
+        est.PCA(2, svd_solver="arpack", random_state=0).fit(x)
+        calls = sorted((g.estimator, g.method, g.ran_on, g.calls) for g in accel.report().groups)
+        print(calls)
+        accel.uninstall()
+        """
+    )
+    lines = out.splitlines()
+    for line in lines[:2]:
+        _, err = line.split()
+        assert float(err) <= 1e-12, line
+    assert lines[2] == (
+        "[('sklearn.decomposition.PCA', 'fit_transform', 'lepton', 1), "
+        "('sklearn.preprocessing.StandardScaler', 'fit_transform', 'lepton', 1)]"
+    )

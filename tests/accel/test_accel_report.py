@@ -116,16 +116,15 @@ def test_compare_runs_sklearn_on_the_same_inputs(compare_on, metered):
 
 
 def test_compare_flags_a_disagreement(compare_on, monkeypatch):
-    from lepton.accel.adapters import scalers
+    from lepton.estimators import scalers
 
-    real = scalers.StandardScalerImpl.fitted
+    real = scalers.StandardScaler._set_moments
 
-    def off_by_a_bit(self, est, arr, stats):
-        out = real(self, est, arr, stats)
-        out["mean_"] = out["mean_"] + 1e-3
-        return out
+    def off_by_a_bit(self, stats):
+        real(self, stats)
+        self.mean_ = self.mean_ + 1e-3
 
-    monkeypatch.setattr(scalers.StandardScalerImpl, "fitted", off_by_a_bit)
+    monkeypatch.setattr(scalers.StandardScaler, "_set_moments", off_by_a_bit)
     sklearn.preprocessing.StandardScaler().fit(data())
     (g,) = accel.report().groups
     assert g.within_tolerance is False

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from lepton._sklearn_original import ORIGINAL
 from lepton.accel._agreement import Agreement
 from lepton.accel._report import CallRecord, Comparison
 from lepton.accel._session import Session, current
@@ -153,7 +154,7 @@ def _dispatch(
 
 def _reason(est: Any, impl: Implementation, call: Call) -> str | None:
     cls = type(est)
-    if "_lepton_original" not in cls.__dict__:
+    if ORIGINAL not in cls.__dict__:
         return (
             f"{cls.__qualname__} subclasses the accelerated class: its own code may rely on "
             "scikit-learn's internals"
@@ -167,7 +168,7 @@ def _twin(est: Any, method: str) -> Any:
     predict read the fitted state and leave it as it is)."""
     if method not in FITTING:
         return est
-    original = type(est)._lepton_original
+    original = type(est).__dict__[ORIGINAL]
     twin = original(**est.get_params(deep=False))
     config = getattr(est, "_sklearn_output_config", None)
     if config is not None:

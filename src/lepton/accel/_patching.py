@@ -26,6 +26,7 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from lepton._sklearn_original import ORIGINAL
 from lepton.accel._dispatch import accelerated_method
 from lepton.accel.table import Row
 
@@ -42,13 +43,13 @@ def _metaclass(base: type) -> type:
         # By the MRO, not by isinstance/issubclass on scikit-learn's class: ABCMeta answers
         # those by asking each subclass — this class among them — which would ask again.
         def __instancecheck__(cls: type, obj: Any) -> bool:
-            original = cls.__dict__.get("_lepton_original")
+            original = cls.__dict__.get(ORIGINAL)
             if original is not None:
                 return original in type(obj).__mro__
             return base.__instancecheck__(cls, obj)
 
         def __subclasscheck__(cls: type, sub: type) -> bool:
-            original = cls.__dict__.get("_lepton_original")
+            original = cls.__dict__.get(ORIGINAL)
             if original is not None:
                 return original in getattr(sub, "__mro__", ())
             return base.__subclasscheck__(cls, sub)
@@ -72,7 +73,7 @@ def _reduce_ex(self: Any, protocol: Any) -> Any:
     (accel uninstalled since): the state is scikit-learn's own fitted attributes either way."""
     rv = object.__reduce_ex__(self, protocol)
     cls = type(self)
-    original = cls.__dict__.get("_lepton_original")
+    original = cls.__dict__.get(ORIGINAL)
     if original is None or _is_bound(cls) or not isinstance(rv, tuple) or len(rv) < 3:
         return rv
     # copyreg's own reconstructor: loads anywhere scikit-learn is, without lepton.
@@ -89,7 +90,7 @@ def accelerated_class(row: Row, original: type) -> type:
             "__module__": original.__module__,
             "__qualname__": original.__qualname__,
             "__doc__": original.__doc__,
-            "_lepton_original": original,
+            ORIGINAL: original,
             "_lepton_row": row,
             "__reduce_ex__": _reduce_ex,
         }
@@ -101,7 +102,7 @@ def accelerated_class(row: Row, original: type) -> type:
 
 
 def is_accelerated_class(value: Any) -> bool:
-    return isinstance(value, type) and "_lepton_original" in value.__dict__
+    return isinstance(value, type) and ORIGINAL in value.__dict__
 
 
 class _PostImportLoader(importlib.abc.Loader):
@@ -200,4 +201,4 @@ class Patcher:
                 for name in names:
                     value = namespace.get(name)
                     if is_accelerated_class(value):
-                        setattr(module, name, value._lepton_original)
+                        setattr(module, name, value.__dict__[ORIGINAL])

@@ -7,9 +7,11 @@ whether lepton can run it (``unsupported`` → a reason, or None) and runs it (`
 Implementations are imported on the first routed call, not while scikit-learn's modules are
 being imported: an implementation may import scikit-learn itself.
 
-Switching a row to a drop-in estimator with scikit-learn's own signature (``lepton.PCA`` once it
-has one) is a change of its ``implementation`` string to ``DropIn`` over that class (see
-:mod:`lepton.accel.adapters.dropin`).
+The scikit-learn estimators lepton accelerates (PCA, StandardScaler, MinMaxScaler,
+SimpleImputer) are ``DropIn`` rows over lepton's drop-in estimators
+(:mod:`lepton.estimators`, scikit-learn's signatures; see :mod:`lepton.accel.adapters.dropin`):
+the drop-in is the one implementation, and its ``fallback_reason`` decides which calls lepton
+takes. The ``--int8`` rows predict through ``lepton.Lepton(model)`` and report their agreement.
 """
 
 from __future__ import annotations
@@ -38,19 +40,20 @@ class Row:
 
 
 _ADAPTERS = "lepton.accel.adapters"
+_DROPIN = f"{_ADAPTERS}.dropin"
 _FIT_TRANSFORM = ("fit", "fit_transform", "transform")
 _SCALER = ("fit", "partial_fit", "fit_transform", "transform")
 _INT8 = (f"{_ADAPTERS}.int8:INT8_PREDICT", ("predict",))
 
 TABLE: tuple[Row, ...] = (
     Row("sklearn.decomposition._pca", "PCA", "sklearn.decomposition",
-        f"{_ADAPTERS}.pca:PCA_ADAPTER", _FIT_TRANSFORM),
+        f"{_DROPIN}:PCA", _FIT_TRANSFORM),
     Row("sklearn.preprocessing._data", "StandardScaler", "sklearn.preprocessing",
-        f"{_ADAPTERS}.scalers:STANDARD_SCALER", _SCALER),
+        f"{_DROPIN}:STANDARD_SCALER", _SCALER),
     Row("sklearn.preprocessing._data", "MinMaxScaler", "sklearn.preprocessing",
-        f"{_ADAPTERS}.scalers:MINMAX_SCALER", _SCALER),
+        f"{_DROPIN}:MINMAX_SCALER", _SCALER),
     Row("sklearn.impute._base", "SimpleImputer", "sklearn.impute",
-        f"{_ADAPTERS}.imputer:SIMPLE_IMPUTER", _FIT_TRANSFORM),
+        f"{_DROPIN}:SIMPLE_IMPUTER", _FIT_TRANSFORM),
     # --int8 only: predict through lepton.Lepton(model), agreement with the float model reported.
     Row("sklearn.neural_network._multilayer_perceptron", "MLPClassifier",
         "sklearn.neural_network", *_INT8, opt_in="int8"),

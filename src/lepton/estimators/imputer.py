@@ -23,18 +23,22 @@ import warnings
 from typing import Any
 
 import numpy as np
+import sklearn.impute
 from sklearn.base import _fit_context
-from sklearn.impute import SimpleImputer as _SklearnSimpleImputer
 from sklearn.utils._missing import is_scalar_nan
 from sklearn.utils.validation import check_is_fitted
 
 from lepton._cuda_arrays import is_cuda
 from lepton._dask_input import is_dask_array
+from lepton._sklearn_original import original_class
 from lepton.estimators._fallback import sklearn_fallback
 from lepton.estimators._fused import FusedTransform, affine_plan
 from lepton.ops.preprocess_plan import PreprocessPlan
 
 __all__ = ["SimpleImputer"]
+
+# scikit-learn's own class, also when lepton.accel has put its routing class in its place.
+_SklearnSimpleImputer = original_class(sklearn.impute.SimpleImputer)
 
 _FLOAT_KINDS = (np.dtype(np.float32), np.dtype(np.float64))
 

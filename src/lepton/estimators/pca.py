@@ -21,15 +21,19 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
+import sklearn.decomposition
 from sklearn.base import _fit_context
-from sklearn.decomposition import PCA as _SklearnPCA
 from sklearn.decomposition._pca import _infer_dimension
 from sklearn.utils.validation import check_is_fitted
 
+from lepton._sklearn_original import original_class
 from lepton.estimators._backend import backend_of
 from lepton.estimators._backend_base import Accepts
 from lepton.estimators._fallback import input_reason, sklearn_fallback
 from lepton.ops.pca import GramStats, merge_gram
+
+# scikit-learn's own class, also when lepton.accel has put its routing class in its place.
+_SklearnPCA = original_class(sklearn.decomposition.PCA)
 
 # The two solvers with rules of their own: the one whose statistics merge (partial_fit, dask),
 # and the one that needs a count of components ("full" is the third; "auto" picks one).
@@ -331,21 +335,24 @@ class PCA(_SklearnPCA):
         self.explained_variance_ = variances.astype(dtype)
         self.explained_variance_ratio_ = ratio.astype(dtype)
         self.singular_values_ = np.sqrt(variances * (n - 1)).astype(dtype)
-        self.noise_variance_ = dtype.type(noise)
-        self.n_components_ = int(k)
+        # scikit-learn's types: a plain 0.0 when no component is discarded
+        self.noise_variance_ = dtype.type(noise) if k < rank else 0.0
+        self.n_components_ = k
         self.n_samples_ = int(n)
         self._device = None  # (library, device index) once the device path moves the arrays
 
-    def _final_components(self, variances: np.ndarray, total: float, n: int, d: int) -> int:
+    def _final_components(self, variances: np.ndarray, total: float, n: int, d: int) -> Any:
+        """The number of components kept, with scikit-learn's type: a plain int for None, the
+        count asked for as given, a numpy integer where it is found ("mle", a fraction)."""
         k = self.n_components
         if k is None:
             return min(n, d)
         if isinstance(k, str):  # "mle", validated before: scikit-learn's own rule
-            return int(_infer_dimension(variances, n))
+            return np.int64(_infer_dimension(variances, n))
         if isinstance(k, Integral):
-            return int(k)
+            return k
         ratio = np.cumsum(variances) / total if total > 0 else np.ones_like(variances)
-        return int(min(np.searchsorted(ratio, k, side="right") + 1, variances.size))
+        return np.int64(min(np.searchsorted(ratio, k, side="right") + 1, variances.size))
 
     def _power_iterations(self, n: int, d: int, k: Any) -> int:
         """``iterated_power``; "auto" is 7 when n_components < 0.1 · min(n, d), else 4."""

@@ -21,18 +21,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import sklearn.preprocessing
 from sklearn.base import _fit_context
-from sklearn.preprocessing import MinMaxScaler as _SklearnMinMaxScaler
-from sklearn.preprocessing import StandardScaler as _SklearnStandardScaler
 from sklearn.preprocessing._data import _handle_zeros_in_scale, _is_constant_feature
 from sklearn.utils.validation import check_is_fitted
 
+from lepton._sklearn_original import original_class
 from lepton.estimators._fallback import sklearn_fallback
 from lepton.estimators._fused import FusedTransform, affine_plan
 from lepton.ops.preprocess_plan import PreprocessPlan
 from lepton.ops.preprocess_stats import ColumnStats, merge_stats
 
 __all__ = ["MinMaxScaler", "StandardScaler"]
+
+# scikit-learn's own classes, also when lepton.accel has put its routing classes in their place.
+_SklearnStandardScaler = original_class(sklearn.preprocessing.StandardScaler)
+_SklearnMinMaxScaler = original_class(sklearn.preprocessing.MinMaxScaler)
 
 
 @contextlib.contextmanager

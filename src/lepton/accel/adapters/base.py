@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 import sklearn
-from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import validate_data
 
 from lepton._cuda_arrays import is_cuda
@@ -32,8 +31,6 @@ from lepton.accel._agreement import Agreement, array_agreement
 # Methods that fit: their twin in a --compare run is a fresh scikit-learn estimator.
 FITTING = frozenset({"fit", "fit_transform", "partial_fit"})
 FLOATS = (np.float64, np.float32)
-# What scikit-learn's scalers and imputer keep as they are (float16 too, then Unsupported here).
-KEEP_FLOATS = (np.float64, np.float32, np.float16)
 
 
 class Unsupported(Exception):
@@ -124,79 +121,22 @@ def common_reason(est: Any, X: Any) -> str | None:
     return None
 
 
-def validated(
-    est: Any,
-    X: Any,
-    *,
-    reset: bool,
-    order: str | None = None,
-    dtype: Any = FLOATS,
-    writeable: bool = False,
-) -> np.ndarray:
-    """X checked and converted as scikit-learn's own method does, without its finiteness pass.
+def validated(est: Any, X: Any, *, reset: bool) -> np.ndarray:
+    """X checked and converted to float32/float64 as scikit-learn's own method does, without its
+    finiteness pass (lepton's kernels report NaN/inf from their own pass).
 
     scikit-learn's ``validate_data`` on the scikit-learn estimator itself: it sets (``reset``) or
     checks ``n_features_in_`` and ``feature_names_in_`` with scikit-learn's own messages and
-    warnings. Finiteness is left to the kernels' statistics (a by-product of their pass) or to
-    :func:`check_no_inf`. ``dtype``: the dtypes scikit-learn's method converts to (None: keep).
-    Anything but float32/float64 after conversion (float16, integers) is Unsupported.
+    warnings. Anything but float32/float64 after conversion is Unsupported.
     """
-    arr = validate_data(
-        est,
-        X,
-        reset=reset,
-        dtype=None if dtype is None else list(dtype),
-        order=order,
-        ensure_all_finite=False,
-        force_writeable=True if writeable else None,
-    )
+    arr = validate_data(est, X, reset=reset, dtype=list(FLOATS), ensure_all_finite=False)
     if arr.dtype not in FLOATS:
         msg = f"{arr.dtype} data: lepton's kernels take float32 or float64"
         raise Unsupported(msg)
     return arr
 
 
-def check_no_inf(arr: np.ndarray, est: Any) -> None:
-    """scikit-learn's own ±inf check (NaN allowed), honouring ``assume_finite``.
-
-    Raises scikit-learn's ValueError; the dispatcher then runs scikit-learn's method, which
-    raises it to the caller as scikit-learn would.
-    """
-    assert_all_finite(arr, allow_nan=True, estimator_name=type(est).__name__, input_name="X")
-
-
-# Rows per block of the exact ±inf search (a bounded temporary, not one the size of X).
-_INF_SEARCH_ROWS = 4096
-
-
-def check_output_no_inf(out: np.ndarray) -> None:
-    """±inf in X, found from the output of a transform that passes ±inf through unchanged.
-
-    One pass (a sum) when the output is finite — which an imputer's output is even where X had
-    NaN, so this replaces scikit-learn's two passes over X (sum, then NaN-aware search) — and a
-    blockwise search only when the sum is not finite. Raises Unsupported: scikit-learn's method
-    then runs and raises its own error. (A finite X whose scaled values overflow to inf also
-    lands here, and scikit-learn's method gives its result.)
-    """
-    if sklearn.get_config().get("assume_finite", False):
-        return
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.sum(out)):
-            return
-    flat = out.reshape(out.shape[0], -1) if out.flags.c_contiguous else out.T
-    for start in range(0, flat.shape[0], _INF_SEARCH_ROWS):
-        if np.isinf(flat[start : start + _INF_SEARCH_ROWS]).any():
-            msg = "X holds ±inf: scikit-learn raises its error"
-            raise Unsupported(msg)
-
-
 def set_fitted(est: Any, attributes: Mapping[str, Any]) -> None:
     """Set the fitted attributes all at once, after everything that could fail has run."""
     for name, value in attributes.items():
         setattr(est, name, value)
-
-
-def validate_params(est: Any) -> None:
-    """scikit-learn's parameter validation, as its ``fit`` runs it (unless configured off)."""
-    if not sklearn.get_config().get("skip_parameter_validation", False):
-        est._validate_params()
