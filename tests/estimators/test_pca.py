@@ -423,3 +423,21 @@ def _expected_failures(estimator):
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize(("offset", "centres"), [(0.5, False), (1e4, True)])
+def test_transform_centres_x_only_when_its_mean_would_cancel(monkeypatch, offset, centres):
+    # A mean small against the spread: scikit-learn's single product (a pass over X cheaper);
+    # a large one: X centred block by block first (the single product would lose ~offset·eps).
+    from lepton.ops import pca as pca_ops
+
+    rng = np.random.default_rng(3)
+    x = (offset + rng.standard_normal((1001, 40))).astype(np.float32)
+    model = PCA(n_components=7, svd_solver="covariance_eigh").fit(x)
+    blocks = []
+    original = pca_ops._centred_blocks
+    monkeypatch.setattr(pca_ops, "_centred_blocks", lambda *a: blocks.append(1) or original(*a))
+    got = model.transform(x)
+    assert bool(blocks) == centres
+    want = (x.astype(np.float64) - model.mean_) @ model.components_.T.astype(np.float64)
+    np.testing.assert_allclose(got, want, atol=2e-5 * np.abs(want).max())

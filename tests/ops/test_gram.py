@@ -10,12 +10,14 @@ from hypothesis import strategies as st
 import lepton
 from lepton import _core
 from lepton.ops.pca import (
+    CANCELLATION_FACTOR,
     GramStats,
     centred_matmul,
     centred_tmatmul,
     column_moments,
     gram,
     gram_reference,
+    mean_cancels,
     merge_gram,
     mle_dimension,
     randomized_svd,
@@ -271,6 +273,36 @@ def test_centred_products_match_oracle_at_large_mean(n, dtype):
     np.testing.assert_allclose(got, want, atol=tol * np.abs(want).max() * 10)
     got_t = centred_tmatmul(x, mean, q)
     np.testing.assert_allclose(got_t, want_t, atol=tol * np.sqrt(n) * 20)
+
+
+def test_mean_cancels_at_the_stated_factor():
+    mean = np.array([3.0, 4.0])  # norm 5
+    assert not mean_cancels(mean, (5.0 / CANCELLATION_FACTOR) ** 2)
+    assert mean_cancels(mean, (5.0 / CANCELLATION_FACTOR) ** 2 * 0.99)
+    assert not mean_cancels(np.zeros(2), 0.0)
+    assert mean_cancels(mean, 0.0)
+
+
+@pytest.mark.parametrize("offset", [0.0, 2.0, 1e4])
+@pytest.mark.parametrize("n", [7, 33, 1000])
+def test_centred_matmul_with_the_total_variance_is_as_accurate_as_centring(n, offset):
+    # The single product x·w − mean·w is taken only while the mean is small against the spread;
+    # at offset 1e4 it would lose ~1e4·eps (checked below), so the blocks are centred instead.
+    rng = np.random.default_rng(5)
+    x = (offset + rng.standard_normal((n, 33))).astype(np.float32)
+    w = rng.standard_normal((33, 4))
+    mean = x.astype(np.float64).mean(0)
+    total_variance = float(x.astype(np.float64).var(0).sum())
+    want = (x.astype(np.float64) - mean) @ w
+    got = centred_matmul(x, mean, w, total_variance=total_variance)
+    scale = np.abs(want).max() + 1e-30
+    assert got.dtype == np.float32
+    assert np.abs(got - want).max() <= 2e-6 * scale * np.sqrt(33)
+    implicit = x @ w.astype(np.float32) - (mean @ w).astype(np.float32)
+    takes_single = not mean_cancels(mean, total_variance)
+    assert takes_single == (offset < 1e4)
+    if offset == 1e4:
+        assert np.abs(implicit - want).max() > 1e-4 * scale  # what centring avoids
 
 
 def _low_rank_plus_noise(rng, n, d, rank, dtype):

@@ -220,7 +220,9 @@ class Device:
     # -- products ------------------------------------------------------------------------------
 
     @staticmethod
-    def project(x: Any, mean: Any, components: Any, whiten: Any) -> Any:
+    def project(x: Any, mean: Any, components: Any, whiten: Any, total_variance: Any = None) -> Any:
+        # Centred in L2-sized blocks whatever the mean (total_variance unused): on the device the
+        # subtraction costs no pass over memory of its own.
         out = dev.centred_matmul(x, mean, components.T)
         if not dev.all_finite(out):  # any NaN/inf in x reaches every output column
             raise non_finite()

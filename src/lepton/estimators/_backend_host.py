@@ -176,9 +176,13 @@ class Host:
     # -- products ------------------------------------------------------------------------------
 
     @staticmethod
-    def project(x: np.ndarray, mean: Any, components: Any, whiten: Any) -> np.ndarray:
-        """``(x − mean) @ componentsᵀ``, divided by ``sqrt(whiten)`` unless ``whiten`` is None."""
-        out = centred_matmul(x, mean.astype(np.float64), components.T)
+    def project(
+        x: np.ndarray, mean: Any, components: Any, whiten: Any, total_variance: float | None = None
+    ) -> np.ndarray:
+        """``(x − mean) @ componentsᵀ``, divided by ``sqrt(whiten)`` unless ``whiten`` is None;
+        ``total_variance`` lets a mean small against the data's spread skip the centring pass
+        (``ops.pca.centred_matmul``)."""
+        out = centred_matmul(x, mean, components.T, total_variance=total_variance)
         if whiten is not None:
             scale = np.sqrt(whiten).astype(out.dtype)
             out /= np.maximum(scale, np.finfo(out.dtype).eps)

@@ -199,7 +199,19 @@ class PCA(_SklearnPCA):
 
     def _project(self, x: Any) -> Any:
         whiten = self.explained_variance_ if self.whiten else None
-        return backend_of(x).project(x, self.mean_, self.components_, whiten)
+        return backend_of(x).project(
+            x, self.mean_, self.components_, whiten, total_variance=self._total_variance()
+        )
+
+    def _total_variance(self) -> float | None:
+        """The fitted data's total variance (the trace of its covariance), from the attributes
+        scikit-learn defines: the kept eigenvalues plus noise_variance_ for each left out."""
+        try:
+            kept = np.asarray(self.explained_variance_, dtype=np.float64)
+            rank = min(int(self.n_samples_), int(self.n_features_in_))
+            return float(kept.sum() + float(self.noise_variance_) * max(rank - kept.size, 0))
+        except (AttributeError, TypeError, ValueError):
+            return None
 
     def _unproject(self, x: Any) -> Any:
         whiten = self.explained_variance_ if self.whiten else None

@@ -28,6 +28,9 @@ from lepton.ops._gemm_cuda import require_cuda_build
 from lepton.ops.statistics import ColumnMoments, GramStats
 
 _FLOATS = (np.float32, np.float64)
+# centred_matmul's implicit product x @ w − mean @ w is used while the mean's norm is at most
+# this many times the data's spread: its rounding error then grows by at most this factor.
+CANCELLATION_FACTOR = 8.0
 # Bytes per centred row block of centred_matmul: it stays in the last-level cache while BLAS
 # multiplies it.
 _BLOCK_BYTES = 4 << 20
@@ -130,41 +133,70 @@ def column_moments(x: Any) -> ColumnMoments:
     return column_moments_checked(_matrix(x, "x"), "x")
 
 
-def _centred_blocks(x: np.ndarray, mean: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
-    """Row blocks of ``x − mean`` (about _BLOCK_BYTES each), reusing one buffer.
+def _centred_blocks(x: np.ndarray, shift: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+    """Row blocks of ``x − shift`` in ``x``'s dtype (about _BLOCK_BYTES each), reusing one buffer.
 
-    The subtraction runs in float64 and is rounded once to ``x``'s dtype, so the block's error
-    is relative to the spread of ``x``, not to its mean.
+    ``shift`` is the mean rounded to ``x``'s dtype (:func:`_split_mean`): the subtraction is one
+    rounding of ``x − shift``, an error relative to the spread of ``x``, not to its mean; what the
+    rounding of the mean left out is taken off the product once, in float64.
     """
-    mean = np.asarray(mean, dtype=np.float64)
     rows = max(64, _BLOCK_BYTES // (x.shape[1] * x.itemsize))
     buffer = np.empty((min(rows, x.shape[0]), x.shape[1]), dtype=x.dtype)
     for start in range(0, x.shape[0], rows):
         stop = min(start + rows, x.shape[0])
         block = buffer[: stop - start]
-        np.subtract(x[start:stop], mean, out=block, casting="same_kind")
+        np.subtract(x[start:stop], shift, out=block)
         yield slice(start, stop), block
 
 
-def centred_matmul(x: np.ndarray, mean: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``(x − mean) @ w`` in ``x``'s dtype, centring one cache-sized row block at a time.
+def _split_mean(x: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(shift, residual)``: the mean rounded to ``x``'s dtype, and the float64 remainder."""
+    mean = np.asarray(mean, dtype=np.float64)
+    shift = mean.astype(x.dtype)
+    return shift, mean - shift
 
-    Subtracting before multiplying keeps the rounding error relative to the spread of ``x``
-    (the implicit ``x @ w − mean @ w`` cancels when ``|mean| ≫ spread``).
+
+def mean_cancels(mean: np.ndarray, total_variance: float) -> bool:
+    """Whether ``x @ w − mean @ w`` would lose accuracy to cancellation: the mean's norm is more
+    than CANCELLATION_FACTOR times the data's spread (the root of the total variance)."""
+    spread = float(np.sqrt(max(float(total_variance), 0.0)))
+    norm = float(np.linalg.norm(np.asarray(mean, dtype=np.float64)))
+    return not norm <= CANCELLATION_FACTOR * spread
+
+
+def centred_matmul(
+    x: np.ndarray, mean: np.ndarray, w: np.ndarray, *, total_variance: float | None = None
+) -> np.ndarray:
+    """``(x − mean) @ w`` in ``x``'s dtype.
+
+    Given the data's ``total_variance`` and a mean small against it (not :func:`mean_cancels`):
+    one product ``x @ w − mean @ w`` (scikit-learn's), as accurate to CANCELLATION_FACTOR and a
+    pass over x cheaper. Otherwise the rows are centred one cache-sized block at a time before
+    the product, so the rounding error stays relative to the spread of ``x``.
     """
     w = np.asarray(w, dtype=x.dtype)
+    if total_variance is not None and not mean_cancels(mean, total_variance):
+        out = np.matmul(x, w)
+        out -= (np.asarray(mean, dtype=np.float64) @ w.astype(np.float64)).astype(x.dtype)
+        return out
+    shift, residual = _split_mean(x, mean)
     out = np.empty((x.shape[0], w.shape[1]), dtype=x.dtype)
-    for rows, block in _centred_blocks(x, mean):
+    for rows, block in _centred_blocks(x, shift):
         np.matmul(block, w, out=out[rows])
+    if residual.any():
+        out -= (residual @ w.astype(np.float64)).astype(x.dtype)
     return out
 
 
 def centred_tmatmul(x: np.ndarray, mean: np.ndarray, q: np.ndarray) -> np.ndarray:
     """``(x − mean)ᵀ @ q`` (d, l) in float64, summing per-block products in float64."""
     q = np.asarray(q, dtype=x.dtype)
+    shift, residual = _split_mean(x, mean)
     out = np.zeros((x.shape[1], q.shape[1]), dtype=np.float64)
-    for rows, block in _centred_blocks(x, mean):
+    for rows, block in _centred_blocks(x, shift):
         out += block.T @ q[rows]
+    if residual.any():
+        out -= np.outer(residual, q.sum(axis=0, dtype=np.float64))
     return out
 
 

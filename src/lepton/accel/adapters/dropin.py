@@ -33,13 +33,13 @@ _CONTINUED = (
     "partial_fit of a fitted estimator: scikit-learn's running statistics continue it "
     "(lepton's mergeable statistics live in its drop-in, not on scikit-learn's estimator)"
 )
-# Measured (50k × 256 float64 → 32 components, 2 cores): lepton's PCA.transform centres X block
-# by block before its product (accurate at large means) and takes about twice the time of
-# scikit-learn's single product X·Cᵀ − mean·Cᵀ; accel leaves the host call to scikit-learn (and
-# with it scikit-learn's result dtype for mixed float32/float64, which lepton's does not follow).
+# PCA.transform on the host is one BLAS product either way (lepton's is scikit-learn's
+# x·Cᵀ − mean·Cᵀ unless the mean would cancel, when it centres X first: more accurate, slower),
+# so accel leaves it to scikit-learn — and with it scikit-learn's result dtype for mixed
+# float32/float64 input, which lepton's (X's dtype) does not follow.
 _HOST_PROJECTION = (
-    "PCA.transform on the host: scikit-learn's single product is faster than lepton's centred "
-    "one on the CPU"
+    "PCA.transform on the host: one BLAS product either way; scikit-learn's keeps its own "
+    "result dtype"
 )
 
 
