@@ -204,12 +204,15 @@ class Lepton:
         return out if want.kind != "f" or out.dtype == want else out.astype(want)
 
     def _predict(self, method: str, x: Any, backend: Backend) -> Any:
-        h = self._features(x)
-        if self._finite_check_needed(backend):
-            self._require_finite(h, backend.xp)
         head = self.plan_.head
         head_fn: Callable[..., Any] = getattr(head, method)
         xp = backend.xp
+        column_map = self._fused_front(x, backend)
+        if column_map is not None:  # host, dynamic scales: the first layer scales its rows
+            return head_fn(self._scores(x, backend, column_map), xp)
+        h = self._features(x)
+        if self._finite_check_needed(backend):
+            self._require_finite(h, backend.xp)
         if not backend.is_cuda:
             return head_fn(self._scores(h, backend), xp)
         on_device = head.runs_on_device(method)
@@ -227,6 +230,15 @@ class Lepton:
         front = self.plan_.front
         return x if front is None else front(x)
 
+    def _fused_front(self, x: Any, backend: Backend) -> tuple[Any, Any] | None:
+        """The front pass as ``(center, mul)`` for the first layer's row quantization, when it
+        is a pure per-column affine map and the input is on the host with dynamic scales
+        (bit for bit the pass then the layer, without writing the scaled array); else None."""
+        front = self.plan_.front
+        if front is None or backend.is_cuda or backend.xp is not np or self._static:
+            return None
+        return front.column_map(x.dtype)
+
     def _finite_check_needed(self, backend: Backend) -> bool:
         # The CPU linear_int8 rejects NaN/inf rows itself while quantizing them; the static
         # path quantizes here. CUDA: the check costs a host synchronisation (check_finite).
@@ -240,14 +252,17 @@ class Lepton:
             msg = "x: contains NaN or inf (clean the data first, e.g. lepton.Preprocessor)"
             raise ValueError(msg)
 
-    def _scores(self, x: Any, backend: Backend) -> Any:
+    def _scores(self, x: Any, backend: Backend, column_map: tuple[Any, Any] | None = None) -> Any:
         if backend.is_cuda and self._handoff is not None:
             return int8_chain_forward(self.layers_, x, backend.xp, backend.device, self._handoff)
         if backend.is_cuda:
             return dynamic_forward(self.layers_, x, backend.xp, backend.device)
         h = x
         for layer in self.layers_:
-            h = layer.forward(h, backend.xp, backend.device, static=self._static)
+            h = layer.forward(
+                h, backend.xp, backend.device, static=self._static, column_map=column_map
+            )
+            column_map = None  # the first layer's input only
         return h
 
     def _scores_on_host(self, x: np.ndarray, static: bool) -> np.ndarray:
