@@ -56,8 +56,11 @@ class Lepton:
     ReLU/GELU/Sigmoid/Tanh; or raw layers ``[(W (N_out, N_in), b or None, activation), ...]``.
     Weights are quantized per output channel and packed once, here; each layer is then one
     ``linear_int8`` call with its activation fused (tanh, which has no epilogue, runs after
-    it). A pipeline's per-column steps run first as one fused preprocessing pass; its PCA is
-    folded into the first layer (or runs as an int8 layer of its own when that is cheaper).
+    it). A pipeline's per-column steps run first as one fused preprocessing pass (on host
+    input with dynamic scales, steps that are only a per-column affine map — scalers without
+    imputing or clipping — are applied by the first layer while it quantizes each row instead,
+    with the same results bit for bit); its PCA is folded into the first layer (or runs as an
+    int8 layer of its own when that is cheaper).
 
     ``calibration``: a sample of inputs (numpy, rows × features). Static per-layer activation
     scales are measured on it and used on the host only if they are at least as accurate and
