@@ -19,6 +19,7 @@ from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, Stan
 
 import lepton
 from lepton import Lepton, Preprocessor
+from lepton._dispatch import Backend
 from lepton.inference.arrays import to_backend
 from lepton.inference.feature_pass import FrontPass
 
@@ -109,6 +110,14 @@ def test_static_scales_keep_the_pass():
     assert lep._fused_front(arr, backend) is not None
     lep._static = True  # the static path quantizes the scaled array with one scale
     assert lep._fused_front(arr, backend) is None
+
+
+def test_cuda_inputs_keep_the_pass():
+    """The map is fused on the CPU only: a CUDA backend runs the pass, then the layers."""
+    X, y = load_digits(return_X_y=True)
+    lep = Lepton(_fit(FUSED["standard-mlp"], X, y))
+    arr, _ = to_backend(X)
+    assert lep._fused_front(arr, Backend(np, "cuda:0", lambda a: a)) is None
 
 
 def test_a_coefficient_past_float32_keeps_the_pass_for_float32():
