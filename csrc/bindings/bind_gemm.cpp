@@ -127,13 +127,32 @@ std::pair<I8, F32> quantize_rows(const py::array& x) {
   return {q, scale};
 }
 
+// An optional per-column coefficient array of linear_int8: (K), C-contiguous, x's dtype.
+const void* column_coefs(const std::optional<py::array>& v, const py::array& x, std::int64_t K,
+                         const char* name) {
+  if (!v) return nullptr;
+  LEPTON_CHECK_ARG(v->ndim() == 1 && v->shape(0) == K, name, ": expected a (", K,
+                   ",) array (one entry per column of x), got ", v->ndim(), "-D of size ",
+                   v->size());
+  LEPTON_CHECK_ARG(v->flags() & py::array::c_style, name, ": expected a C-contiguous array");
+  if (!v->dtype().equal(x.dtype()))
+    throw py::type_error(std::string(name) + ": expected x's dtype");
+  return v->data();
+}
+
 std::pair<py::array, F32> linear_int8(const py::array& x, PackedHandle& w,
                                       const std::optional<std::string>& activation,
-                                      const std::string& out_dtype, float out_scale, int config) {
+                                      const std::string& out_dtype, float out_scale, int config,
+                                      const std::optional<py::array>& col_center,
+                                      const std::optional<py::array>& col_mul) {
   const FloatRows r = float_rows(x, "x");
   std::shared_ptr<const gemm::PackedWeights> weights = w.weights;
   LEPTON_CHECK_ARG(r.K == weights->K(), "x: expected ", weights->K(), " columns (the weights' K), got ",
                    r.K);
+  LEPTON_CHECK_ARG(col_center.has_value() == col_mul.has_value(),
+                   "col_center, col_mul: pass both or neither");
+  const void* center = column_coefs(col_center, x, r.K, "col_center");
+  const void* mul = column_coefs(col_mul, x, r.K, "col_mul");
   const Activation act = activation_from(activation);
   const OutType out_type = out_type_from(out_dtype);
   if (weights->layout().isa != active_isa()) {
@@ -151,7 +170,7 @@ std::pair<py::array, F32> linear_int8(const py::array& x, PackedHandle& w,
   {
     py::gil_scoped_release release;
     gemm::linear_int8(r.data, r.kind, r.rows, *weights, act, out_type, out_scale, out_ptr, s_ptr,
-                      config);
+                      config, center, mul);
   }
   return {out, x_scale};
 }
@@ -203,7 +222,10 @@ void register_gemm(py::module_& m) {
   m.def("pack_weights", &pack_weights, py::arg("w").noconvert(), py::arg("w_scale").noconvert(),
         py::arg("bias").noconvert());
   m.def("linear_int8", &linear_int8, py::arg("x"), py::arg("w"), py::arg("activation"),
-        py::arg("out_dtype"), py::arg("out_scale"), py::arg("config"));
+        py::arg("out_dtype"), py::arg("out_scale"), py::arg("config"),
+        py::arg("col_center").noconvert() = py::none(), py::arg("col_mul").noconvert() = py::none(),
+        "col_center, col_mul: optional (K) arrays in x's dtype; the rows quantized are then "
+        "(x - col_center) * col_mul, computed in x's precision.");
 }
 
 }  // namespace lepton

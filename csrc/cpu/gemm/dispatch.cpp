@@ -130,8 +130,10 @@ void int8_gemm(const std::int8_t* a, const std::int8_t* b, std::int64_t M, std::
 
 void linear_int8(const void* x, ASource kind, std::int64_t M, const PackedWeights& w,
                  Activation act, OutType out_type, float out_scale, void* out, float* x_scale,
-                 int config_id) {
+                 int config_id, const void* col_center, const void* col_mul) {
   LEPTON_CHECK_ARG(kind != ASource::i8, "x: linear_int8 takes float rows");
+  LEPTON_CHECK_ARG((col_center == nullptr) == (col_mul == nullptr),
+                   "col_center, col_mul: pass both or neither");
   LEPTON_CHECK_ARG(out_type != OutType::i32,
                    "out_dtype: linear_int8 writes a float or int8 result");
   check_out_scale(out_type, out_scale);
@@ -145,6 +147,8 @@ void linear_int8(const void* x, ASource kind, std::int64_t M, const PackedWeight
   call.M = M;
   call.lda = K;
   call.a_scale_out = x_scale;
+  call.col_center = col_center;
+  call.col_mul = col_mul;
   call.b = w.view();
   call.epi = Epilogue{x_scale, w.b_scale(), w.bias(), act, out_type, out_scale, out, N};
   prepare(ops, call, N, K, config_id, 0);

@@ -25,11 +25,12 @@ void int8_gemm(const std::int8_t* a, const std::int8_t* b, std::int64_t M, std::
 
 // x: (M, K) float32 or float64 rows, quantized per row on the fly (scales to x_scale, (M));
 // out = act((q_x · w_qᵀ)·x_scale·w_scale + bias), (M, N) of `out_type` (float32, float16, or
-// int8 requantized with out_scale). Raises std::invalid_argument naming the row when x has
-// NaN/Inf.
+// int8 requantized with out_scale). col_center, col_mul: null, or (K) each in x's dtype: the
+// rows quantized are then (x − col_center)·col_mul (GemmCall has the rule). Raises
+// std::invalid_argument naming the row when x (or the mapped row) has NaN/Inf.
 void linear_int8(const void* x, ASource kind, std::int64_t M, const PackedWeights& w,
                  Activation act, OutType out_type, float out_scale, void* out, float* x_scale,
-                 int config_id);
+                 int config_id, const void* col_center = nullptr, const void* col_mul = nullptr);
 
 // Per-row quantization into (rows, K) int8 + (rows) float32 scales.
 void quantize_rows(const void* x, ASource kind, std::int64_t rows, std::int64_t K,

@@ -317,12 +317,25 @@ struct Kernel {
 
   // Float A: quantize the rows of A panel i (scales to a_scale_out) into this thread's int8
   // scratch rows, still in L1/L2, and pack them: quantization fused into the packing pass.
+  // With a per-column map, each row is first mapped into the thread's float scratch row (after
+  // the int8 rows; plan.cpp), also cache-resident, and that row is quantized.
   template <class X>
   static void quantize_panel(GemmCall& c, std::int64_t i, int rows, std::int8_t* qrows, a_t* dst) {
     const std::int64_t K = c.b.K;
     const X* x = static_cast<const X*>(c.a) + i * MR * c.lda;
+    const X* center = static_cast<const X*>(c.col_center);
+    const X* mul = static_cast<const X*>(c.col_mul);
+    X* mapped = reinterpret_cast<X*>(qrows + round_up(std::int64_t{MR} * K, 64));
     for (int r = 0; r < rows; ++r) {
-      if (!quantize_row(x + r * c.lda, K, qrows + r * K, c.a_scale_out + i * MR + r)) {
+      float* scale = c.a_scale_out + i * MR + r;
+      bool ok;
+      if (center != nullptr) {
+        ok = affine_row_scale(x + r * c.lda, center, mul, K, mapped, scale);
+        if (ok) quantize_with_scale(mapped, K, *scale, qrows + r * K);
+      } else {
+        ok = quantize_row(x + r * c.lda, K, qrows + r * K, scale);
+      }
+      if (!ok) {
 #pragma omp critical(lepton_gemm_bad_row)
         if (c.bad_row < 0 || i * MR + r < c.bad_row) c.bad_row = i * MR + r;
       }

@@ -66,7 +66,8 @@ struct BlockPlan {
   int k_split = 1;  // K slices (each a full M×N partial sum) reduced in the epilogue
   // workspace: byte offsets into one buffer the caller allocates (64-byte aligned each)
   std::int64_t off_a = 0, off_qrow = 0, off_scratch = 0, off_partial = 0, bytes = 0;
-  std::int64_t qrow_stride = 0;     // bytes of quantize scratch per thread
+  std::int64_t qrow_stride = 0;     // bytes of quantize scratch per thread (float A: mr int8
+                                    // rows, then one row of A's dtype for the column map)
   std::int64_t scratch_stride = 0;  // int32s of partial-sum tile per thread
 };
 
@@ -78,6 +79,11 @@ struct GemmCall {
   std::int64_t M = 0;
   std::int64_t lda = 0;
   float* a_scale_out = nullptr;
+  // Float A only, optional (both or neither): K per-column coefficients in A's dtype. Each row
+  // is quantized as (a − col_center)·col_mul, computed in A's precision into a per-thread
+  // scratch row: a pipeline's per-column scaling fused into the packing (quant_rows.hpp).
+  const void* col_center = nullptr;
+  const void* col_mul = nullptr;
   PackedBView b;
   Epilogue epi;
   BlockPlan plan;

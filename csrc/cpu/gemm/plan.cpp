@@ -77,7 +77,11 @@ BlockPlan make_plan(const Layout& layout, const GemmConfig& cfg, ASource a_kind,
   plan.off_a = off;
   off += align64(mp * k_groups * layout.kgroup * layout.a_bytes);
   plan.off_qrow = off;
-  plan.qrow_stride = a_kind == ASource::i8 ? 0 : align64(layout.mr * K);
+  // Float A: mr int8 rows, then one float row of A's dtype (the per-column map's output, used
+  // only with GemmCall::col_center; K·8 bytes per thread is too little to plan around).
+  const std::int64_t a_float_bytes = a_kind == ASource::f64 ? 8 : 4;
+  plan.qrow_stride =
+      a_kind == ASource::i8 ? 0 : align64(layout.mr * K) + align64(a_float_bytes * K);
   off += plan.qrow_stride * plan.threads;
   plan.off_scratch = off;
   const bool blocked_k = plan.k_split == 1 && plan.kc_groups < k_groups;

@@ -24,23 +24,24 @@ struct FloatBits<double> {
   static constexpr U kAbs = 0x7fffffffffffffffull, kInf = 0x7ff0000000000000ull;
 };
 
+// The magnitude bits of x[k] (sign cleared). For finite values they order like the magnitudes,
+// and every NaN/Inf is >= the Inf pattern: one integer max finds the absmax and any non-finite
+// value at once.
+template <class X>
+inline typename FloatBits<X>::U magnitude_bits(X v) {
+  typename FloatBits<X>::U bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return bits & FloatBits<X>::kAbs;
+}
+
 // scale = absmax / 127 (in X's precision, then rounded to float32), kept at or above FLT_MIN
 // (2⁻¹²⁶) so it is never subnormal: a subnormal scale rounds coarsely enough that |x|/scale
 // could pass 127.5 and clip. An all-zero row gets scale 1 and q = 0. Returns false for a row
-// with NaN/Inf, or (float64 input) a scale beyond float32's range.
+// with NaN/Inf, or (float64 input) a scale beyond float32's range. `top`: the row's largest
+// magnitude_bits.
 template <class X>
-bool row_scale(const X* x, std::int64_t K, float* scale) {
-  using B = FloatBits<X>;
-  // For finite values the magnitude bits order like the magnitudes, and every NaN/Inf is
-  // ≥ the Inf pattern: one integer max finds the absmax and any non-finite value at once.
-  typename B::U top = 0;
-  for (std::int64_t k = 0; k < K; ++k) {
-    typename B::U bits;
-    std::memcpy(&bits, x + k, sizeof bits);
-    bits &= B::kAbs;
-    top = bits > top ? bits : top;
-  }
-  if (top >= B::kInf) return false;
+bool scale_from_top(typename FloatBits<X>::U top, float* scale) {
+  if (top >= FloatBits<X>::kInf) return false;
   if (top == 0) {
     *scale = 1.0f;
     return true;
@@ -51,6 +52,34 @@ bool row_scale(const X* x, std::int64_t K, float* scale) {
   if (!(s <= FLT_MAX)) return false;
   *scale = s < FLT_MIN ? FLT_MIN : s;
   return true;
+}
+
+template <class X>
+bool row_scale(const X* x, std::int64_t K, float* scale) {
+  typename FloatBits<X>::U top = 0;
+  for (std::int64_t k = 0; k < K; ++k) {
+    const auto bits = magnitude_bits(x[k]);
+    top = bits > top ? bits : top;
+  }
+  return scale_from_top<X>(top, scale);
+}
+
+// y = (x − center)·mul per column, then row_scale of y in the same loop. The arithmetic is the
+// fused preprocessing pass's (cpu/preprocess/apply_kernel.hpp, input dtype = output dtype = X):
+// a subtraction and a multiplication in X, each rounded (no FMA: (x − c)·m has no a·b + c form,
+// and the TUs build with -ffp-contract=off anyway), so y is bit for bit what that pass writes,
+// on every ISA. (Its NaN may carry another payload; row_scale only asks whether it is NaN.)
+template <class X>
+bool affine_row_scale(const X* x, const X* center, const X* mul, std::int64_t K, X* y,
+                      float* scale) {
+  typename FloatBits<X>::U top = 0;
+  for (std::int64_t k = 0; k < K; ++k) {
+    const X v = (x[k] - center[k]) * mul[k];
+    y[k] = v;
+    const auto bits = magnitude_bits(v);
+    top = bits > top ? bits : top;
+  }
+  return scale_from_top<X>(top, scale);
 }
 
 // q = clip(round_half_even(x / scale), −127, 127), the division in X's precision.

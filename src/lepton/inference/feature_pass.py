@@ -18,11 +18,16 @@ imputed value in output units becomes the raw value that maps onto it. A column 
 constant (``a = 0``, lepton's constant columns) keeps its constant ``b`` outside the kernel
 (``residual``), since ``(x − center) · mul`` cannot add a constant: the dense step after the
 pass adds it (into the first layer's bias).
+
+When the steps are nothing but that affine map per column (no fill, no clip, ±Inf kept), a
+host input skips the pass altogether: the first int8 layer computes ``(x − center) · mul`` row
+by row inside its quantization (``linear_int8``'s ``col_center``/``col_mul``), with the same
+arithmetic, so the scaled array is never written and read back (``FrontPass.column_map``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -166,7 +171,13 @@ class ColumnSteps:
             quant_scale=None,
         )
         imputes = bool(np.isfinite(self.fill).any())
-        return FrontPass(plan, imputes)
+        affine_only = (
+            np.isnan(self.fill).all()
+            and (self.lo == -np.inf).all()
+            and (self.hi == np.inf).all()
+            and not self.replace_inf
+        )
+        return FrontPass(plan, imputes, bool(affine_only))
 
     def residual(self) -> np.ndarray:
         """Per raw column, the constant the pass cannot add (``b`` where ``a = 0``)."""
@@ -179,10 +190,30 @@ class FrontPass:
 
     plan: PreprocessPlan
     imputes: bool  # NaN in the input is expected (and filled), not an error
+    affine_only: bool = False  # no fill, no clip, ±Inf kept: the pass is (x − center) · mul
+    _maps: dict[Any, Any] = field(default_factory=dict, repr=False)  # dtype -> column_map
 
     @property
     def n_columns(self) -> int:
         return self.plan.n_columns
+
+    def column_map(self, dtype: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(center, mul)`` in ``dtype`` (the input's: the pass computes in it) when the pass
+        is only ``(x − center) · mul`` per column, for ``linear_int8`` to apply while it
+        quantizes; None when the pass does more, or a coefficient is not finite in ``dtype``
+        (float32 may overflow), so the pass must run as itself."""
+        key = np.dtype(dtype)
+        if key not in self._maps:
+            pair = None
+            if self.affine_only:
+                # astype rounds to nearest like the kernel's own cast of its float64 plan
+                with np.errstate(over="ignore"):  # an overflow to Inf is refused below
+                    center = self.plan.center.astype(key)
+                    mul = self.plan.mul.astype(key)
+                if np.isfinite(center).all() and np.isfinite(mul).all():
+                    pair = (center, mul)
+            self._maps[key] = pair
+        return self._maps[key]
 
     def __call__(self, x: Any) -> Any:
         """``x`` (numpy, or a CUDA array of cupy/torch) through the pass, same dtype."""

@@ -56,8 +56,11 @@ class Lepton:
     ReLU/GELU/Sigmoid/Tanh; or raw layers ``[(W (N_out, N_in), b or None, activation), ...]``.
     Weights are quantized per output channel and packed once, here; each layer is then one
     ``linear_int8`` call with its activation fused (tanh, which has no epilogue, runs after
-    it). A pipeline's per-column steps run first as one fused preprocessing pass; its PCA is
-    folded into the first layer (or runs as an int8 layer of its own when that is cheaper).
+    it). A pipeline's per-column steps run first as one fused preprocessing pass (on host
+    input with dynamic scales, steps that are only a per-column affine map — scalers without
+    imputing or clipping — are applied by the first layer while it quantizes each row instead,
+    with the same results bit for bit); its PCA is folded into the first layer (or runs as an
+    int8 layer of its own when that is cheaper).
 
     ``calibration``: a sample of inputs (numpy, rows × features). Static per-layer activation
     scales are measured on it and used on the host only if they are at least as accurate and
@@ -204,12 +207,15 @@ class Lepton:
         return out if want.kind != "f" or out.dtype == want else out.astype(want)
 
     def _predict(self, method: str, x: Any, backend: Backend) -> Any:
-        h = self._features(x)
-        if self._finite_check_needed(backend):
-            self._require_finite(h, backend.xp)
         head = self.plan_.head
         head_fn: Callable[..., Any] = getattr(head, method)
         xp = backend.xp
+        column_map = self._fused_front(x, backend)
+        if column_map is not None:  # host, dynamic scales: the first layer scales its rows
+            return head_fn(self._scores(x, backend, column_map), xp)
+        h = self._features(x)
+        if self._finite_check_needed(backend):
+            self._require_finite(h, backend.xp)
         if not backend.is_cuda:
             return head_fn(self._scores(h, backend), xp)
         on_device = head.runs_on_device(method)
@@ -227,6 +233,15 @@ class Lepton:
         front = self.plan_.front
         return x if front is None else front(x)
 
+    def _fused_front(self, x: Any, backend: Backend) -> tuple[Any, Any] | None:
+        """The front pass as ``(center, mul)`` for the first layer's row quantization, when it
+        is a pure per-column affine map and the input is on the host with dynamic scales
+        (bit for bit the pass then the layer, without writing the scaled array); else None."""
+        front = self.plan_.front
+        if front is None or backend.is_cuda or backend.xp is not np or self._static:
+            return None
+        return front.column_map(x.dtype)
+
     def _finite_check_needed(self, backend: Backend) -> bool:
         # The CPU linear_int8 rejects NaN/inf rows itself while quantizing them; the static
         # path quantizes here. CUDA: the check costs a host synchronisation (check_finite).
@@ -240,14 +255,17 @@ class Lepton:
             msg = "x: contains NaN or inf (clean the data first, e.g. lepton.Preprocessor)"
             raise ValueError(msg)
 
-    def _scores(self, x: Any, backend: Backend) -> Any:
+    def _scores(self, x: Any, backend: Backend, column_map: tuple[Any, Any] | None = None) -> Any:
         if backend.is_cuda and self._handoff is not None:
             return int8_chain_forward(self.layers_, x, backend.xp, backend.device, self._handoff)
         if backend.is_cuda:
             return dynamic_forward(self.layers_, x, backend.xp, backend.device)
         h = x
         for layer in self.layers_:
-            h = layer.forward(h, backend.xp, backend.device, static=self._static)
+            h = layer.forward(
+                h, backend.xp, backend.device, static=self._static, column_map=column_map
+            )
+            column_map = None  # the first layer's input only
         return h
 
     def _scores_on_host(self, x: np.ndarray, static: bool) -> np.ndarray:

@@ -30,9 +30,28 @@ class QuantizedLayer:
         self._packed: dict[str, Any] = {"cpu": ops.pack_weights(self.w_q, self.w_scale, self.bias)}
         self._device_weights: dict[str, tuple[Any, Any, Any]] = {}
 
-    def forward(self, h: Any, xp: ModuleType, device: str, *, static: bool = False) -> Any:
+    def forward(
+        self,
+        h: Any,
+        xp: ModuleType,
+        device: str,
+        *,
+        static: bool = False,
+        column_map: tuple[Any, Any] | None = None,
+    ) -> Any:
+        """``column_map``: (center, mul), host dynamic path only: the rows are quantized as
+        ``(h − center) · mul`` (a pipeline's scaling fused in; ``FrontPass.column_map``)."""
         if static and self.static_scale is not None:
+            if column_map is not None:
+                msg = "column_map: the static-scale path quantizes without a column map"
+                raise ValueError(msg)
             out = self._static(h, xp, device)
+        elif column_map is not None:
+            center, mul = column_map
+            out = ops.linear_int8(
+                h, self.packed_for(xp, device), activation=self.fused, col_center=center,
+                col_mul=mul,
+            )  # fmt: skip
         else:
             out = ops.linear_int8(h, self.packed_for(xp, device), activation=self.fused)
         if self.activation != self.fused:  # tanh has no epilogue: one extra pass

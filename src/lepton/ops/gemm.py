@@ -59,6 +59,21 @@ def _finite_vector(x: Any, name: str, length: int) -> np.ndarray | None:
     return v
 
 
+def _column_coefs(v: Any, name: str, dtype: np.dtype, k: int) -> np.ndarray | None:
+    """One of linear_int8's per-column arrays: (k,), finite, exactly ``x``'s dtype (never
+    converted: the rounding to float32 is the caller's choice, as in ops.preprocess)."""
+    if v is None:
+        return None
+    arr = host_array(v, name, dtypes=(dtype,), ndim=1, hint=" (x's dtype)")
+    if arr.shape[0] != k:
+        msg = f"{name}: expected {k} entries (one per column of x), got {arr.shape[0]}"
+        raise ValueError(msg)
+    if not np.isfinite(arr).all():
+        msg = f"{name}: expected finite values, found NaN or Inf"
+        raise ValueError(msg)
+    return arr
+
+
 def _planned_config(m: int, n: int, k: int) -> tuple[tuple[Any, ...], int]:
     """``(plan key, config id)`` of a config=None call: the tuning cache's id for this shape,
     ISA and thread count (looked up on the signature's first call), or -1 (the heuristic)."""
@@ -242,6 +257,8 @@ def linear_int8(
     out_dtype: Any = None,
     out_scale: float | None = None,
     config: int | None = None,
+    col_center: Any = None,
+    col_mul: Any = None,
 ) -> np.ndarray:
     """``act((x quantized per row) @ w.T · scales + bias)``: an int8 linear layer.
 
@@ -263,6 +280,11 @@ def linear_int8(
             ``out_dtype="int8"``.
         config: an int8_gemm (CUDA: int8_gemm_cuda) config id; None asks the tuning cache,
             then the heuristic.
+        col_center, col_mul: CPU only, both or neither: (K,) finite arrays of ``x``'s dtype.
+            The rows quantized are then ``(x − col_center) · col_mul``, computed per column in
+            ``x``'s precision (a subtraction and a multiplication, each rounded) inside the
+            kernel's row quantization: bit for bit ``linear_int8(ops.preprocess`` with that
+            center and scale ``)`` without writing or re-reading the scaled array.
 
     Returns:
         (M, N), or (N,) for 1-D ``x``: float32 (or int8) numpy on the CPU; on CUDA an array of
@@ -271,10 +293,15 @@ def linear_int8(
 
     Raises:
         TypeError: ``x`` is not float32/float64, or ``w`` is neither a PackedLinear nor int8.
-        ValueError: shape mismatch, NaN/Inf in ``x`` (the message names the row), scales or
-            bias passed with a PackedLinear, or any ``int8_gemm`` argument error.
+        ValueError: shape mismatch, NaN/Inf in ``x`` or in a mapped row (the message names
+            the row), scales or bias passed with a PackedLinear, ``col_center``/``col_mul``
+            of the wrong length, with NaN/Inf, or only one of them, or any ``int8_gemm``
+            argument error.
     """
     scale = out_scale_arg(out_scale)
+    if (col_center is None) != (col_mul is None):
+        msg = "col_center, col_mul: pass both or neither"
+        raise ValueError(msg)
     if isinstance(w, PackedLinear):
         for name, value in (("w_scale", w_scale), ("bias", bias)):
             if value is not None:
@@ -286,6 +313,9 @@ def linear_int8(
     if packed.is_cuda or is_cuda(x):
         if not packed.is_cuda:
             msg = "w: the weights were packed on the host but x is a CUDA array; pack CUDA weights"
+            raise TypeError(msg)
+        if col_center is not None:
+            msg = "col_center: the per-column map is fused on the CPU only; on CUDA apply it first"
             raise TypeError(msg)
         return _gemm_cuda.linear_int8(
             x, packed._handle, activation, out_dtype, config, out_scale=scale
@@ -307,9 +337,11 @@ def linear_int8(
     rows = arr.reshape(1, k) if arr.ndim == 1 else arr
     divisor = 1.0 if scale is None else scale
     handle = packed._handle
+    center = _column_coefs(col_center, "col_center", arr.dtype, k)
+    mul = _column_coefs(col_mul, "col_mul", arr.dtype, k)
 
     def launch(cfg: int) -> np.ndarray:
-        return _core.linear_int8(rows, handle, activation, out, divisor, cfg)[0]
+        return _core.linear_int8(rows, handle, activation, out, divisor, cfg, center, mul)[0]
 
     y = _run(launch, config, rows.shape[0], n, k)
     return y[0] if arr.ndim == 1 else y

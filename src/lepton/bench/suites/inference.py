@@ -11,8 +11,9 @@ row). Label agreement with the float model goes in the case notes.
 
 A second CPU case is a scikit-learn ``Pipeline`` as people fit them: StandardScaler → PCA(128)
 → MLPClassifier(256) on the same data, batch 4096, ``Lepton(pipeline).predict`` against the
-pipeline's own ``predict`` (the scaler runs as lepton's fused pass; the PCA, wider than the
-hidden layer is narrow, stays an int8 layer: see ``lepton.inference.from_pipeline``).
+pipeline's own ``predict`` (the scaler, a pure per-column affine map, is applied by the first
+int8 layer while it quantizes each row — no separate pass over the host input; the PCA, wider
+than the hidden layer is narrow, stays an int8 layer: see ``lepton.inference.from_pipeline``).
 
 At ``size="full"`` with a GPU (CUDA build, torch with CUDA), the MLP also runs on ``cuda:0`` at
 batch 4096, 32 and 1, on torch CUDA tensors (labels returned on the device):
@@ -173,6 +174,13 @@ def _pipeline_case(pipe: Any, x: np.ndarray) -> Case:
     agreement = float(np.mean(fast.predict(x) == pipe.predict(x)))
     widths = [fast.n_features_in_, *(q.n_out for q in fast.layers_)]
     steps = "-".join(type(est).__name__ for _, est in pipe.steps)
+    front = fast.plan_.front
+    if front is None:
+        scaling = "no scaling pass"
+    elif front.column_map(x.dtype) is not None:
+        scaling = "the scaling fused into the first layer's row quantization"
+    else:
+        scaling = "one fused scaling pass before them"
     return Case(
         suite="inference",
         name=f"Pipeline {steps} batch {BATCH}",
@@ -188,7 +196,7 @@ def _pipeline_case(pipe: Any, x: np.ndarray) -> Case:
         ],
         work_ops=2.0 * BATCH * sum(a * b for a, b in itertools.pairwise(widths)),
         notes=f"label agreement with the float pipeline: {100 * agreement:.2f}%; "
-        f"int8 layers {'-'.join(map(str, widths))} after one fused scaling pass",
+        f"int8 layers {'-'.join(map(str, widths))}, {scaling}",
         rows=BATCH,
     )
 
