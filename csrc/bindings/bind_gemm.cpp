@@ -149,10 +149,8 @@ std::pair<py::array, F32> linear_int8(const py::array& x, PackedHandle& w,
   std::shared_ptr<const gemm::PackedWeights> weights = w.weights;
   LEPTON_CHECK_ARG(r.K == weights->K(), "x: expected ", weights->K(), " columns (the weights' K), got ",
                    r.K);
-  LEPTON_CHECK_ARG(col_center.has_value() == col_mul.has_value(),
-                   "col_center, col_mul: pass both or neither");
   const void* center = column_coefs(col_center, x, r.K, "col_center");
-  const void* mul = column_coefs(col_mul, x, r.K, "col_mul");
+  const void* mul = column_coefs(col_mul, x, r.K, "col_mul");  // both or neither: gemm:: checks
   const Activation act = activation_from(activation);
   const OutType out_type = out_type_from(out_dtype);
   if (weights->layout().isa != active_isa()) {
