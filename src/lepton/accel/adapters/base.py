@@ -57,6 +57,9 @@ class Call:
         return self.kwargs.get(name, default)
 
 
+AGREEMENT_METRIC = "max |lepton − sklearn| / max |sklearn|"
+
+
 @dataclass(frozen=True)
 class Implementation:
     """Base of the table's implementations; subclasses override what they need."""
@@ -87,22 +90,30 @@ class Implementation:
 
     def agreement(self, est: Any, twin: Any, call: Call, ours: Any, theirs: Any) -> Agreement:
         """lepton's result against scikit-learn's, for a --compare run."""
-        parts: dict[str, float] = {}
-        ok = True
+        return joined(self.compared_parts(est, twin, call, ours, theirs))
+
+    def compared_parts(
+        self, est: Any, twin: Any, call: Call, ours: Any, theirs: Any
+    ) -> dict[str, tuple[float, bool]]:
+        """Per compared value (the output, then each fitted attribute): (error, within
+        tolerance), for :meth:`agreement` to join or a subclass to amend."""
+        parts: dict[str, tuple[float, bool]] = {}
         if call.method != "fit" and isinstance(theirs, np.ndarray):
-            err, good = array_agreement(ours, theirs, self.tolerances)
-            parts["output"] = err
-            ok &= good
+            parts["output"] = array_agreement(ours, theirs, self.tolerances)
         if call.method in FITTING:
             for name in self.compared_attributes:
                 mine, other = getattr(est, name, None), getattr(twin, name, None)
                 if mine is None and other is None:
                     continue
                 scale = self.attribute_scale(est, twin, name)
-                err, good = array_agreement(mine, other, self.tolerances, scale=scale)
-                parts[name] = err
-                ok &= good
-        return Agreement(parts, ok, "max |lepton − sklearn| / max |sklearn|")
+                parts[name] = array_agreement(mine, other, self.tolerances, scale=scale)
+        return parts
+
+
+def joined(parts: dict[str, tuple[float, bool]]) -> Agreement:
+    """One Agreement of per-value (error, within tolerance) parts: within if every part is."""
+    values = {name: err for name, (err, _) in parts.items()}
+    return Agreement(values, all(good for _, good in parts.values()), AGREEMENT_METRIC)
 
 
 def common_reason(est: Any, X: Any) -> str | None:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from lepton.accel._agreement import Agreement, array_agreement
-from lepton.accel.adapters.base import FITTING, Call, Implementation, set_fitted
+from lepton.accel.adapters.base import FITTING, Call, Implementation, joined, set_fitted
 
 _CONTINUED = (
     "partial_fit of a fitted estimator: scikit-learn's running statistics continue it "
@@ -94,40 +94,30 @@ class PCADropIn(DropIn):
         return super().unsupported(est, call)
 
     def agreement(self, est: Any, twin: Any, call: Call, ours: Any, theirs: Any) -> Agreement:
-        result = super().agreement(est, twin, call, ours, theirs)
-        if "components_" not in result.values:
-            return result
-        values = dict(result.values)
+        parts = self.compared_parts(est, twin, call, ours, theirs)
+        if "components_" not in parts:
+            return joined(parts)
         tol = self.tolerances.get(np.asarray(twin.components_).dtype.name, 0.0)
         # singular_values_ = sqrt(λ·(n−1)): the square root magnifies the round-off of
         # eigenvalues near zero; compare their squares (the variances, linear in the data).
-        err, ok_sv = array_agreement(
+        parts["singular_values_"] = array_agreement(
             np.square(est.singular_values_, dtype=np.float64),
             np.square(twin.singular_values_, dtype=np.float64),
             {"float64": tol},
         )
-        values["singular_values_"] = err
         # A component whose eigenvalue lies within √tol·λ₁ of a neighbour's is not unique to
-        # that precision (any rotation within the shared eigenspace is as good): leave it out.
+        # that precision (any rotation within the shared eigenspace is as good): leave it out,
+        # and with it the output's comparison.
         lam = np.asarray(twin.explained_variance_, dtype=np.float64)
         unique = _separated(lam, np.sqrt(tol) * float(np.max(lam, initial=0.0)))
-        err, ok_c = array_agreement(
+        parts["components_"] = array_agreement(
             np.asarray(est.components_)[unique], np.asarray(twin.components_)[unique],
             self.tolerances,
         )  # fmt: skip
-        values["components_"] = err
-        values["components_not_unique"] = float(np.count_nonzero(~unique))
-        others = [
-            array_agreement(getattr(est, n), getattr(twin, n), self.tolerances,
-                            scale=self.attribute_scale(est, twin, n))[1]
-            for n in self.compared_attributes
-            if n not in ("components_", "singular_values_")
-        ]  # fmt: skip
-        out_ok = True
-        if "output" in values and call.method != "fit":
-            out_ok = array_agreement(ours, theirs, self.tolerances)[1] or not unique.all()
-        within = ok_sv and ok_c and all(others) and out_ok
-        return Agreement(values, within, result.metric)
+        if "output" in parts and not unique.all():
+            parts["output"] = (parts["output"][0], True)
+        parts["components_not_unique"] = (float(np.count_nonzero(~unique)), True)
+        return joined(parts)
 
     def attribute_scale(self, est: Any, twin: Any, name: str) -> float | None:
         # The mean of centred (standardised) data is ~1e-17: its error is set against the
